@@ -1,0 +1,1 @@
+"""Wiring: settings, the Starlette app, request context, auth and the CLI."""

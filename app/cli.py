@@ -1,0 +1,127 @@
+"""`portal`: serve, migrate, demo, create-agency, export-schema, worker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from strawberry.printer import print_schema
+from tortoise import Tortoise
+
+from app import db
+from app.settings import get_settings
+from resolvers.errors import UserErrors
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+def schema_sdl() -> str:
+    from schema import build_schema
+
+    return print_schema(build_schema(get_settings())) + "\n"
+
+
+async def _with_orm(work: Callable[[], Awaitable[Any]]) -> Any:
+    settings = get_settings()
+    db.ensure_sqlite_dir(settings.database_url)
+    await Tortoise.init(config=db.tortoise_config(settings.database_url))
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    asyncio.run(db.migrate(get_settings().database_url))
+    print("migrations applied")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from app.demo import PASSWORD, SLUG, seed_demo
+
+    logins = asyncio.run(_with_orm(seed_demo))
+    base = get_settings().public_base_url.rstrip("/")
+    print(f"Demo agency '{SLUG}'. Every password: {PASSWORD}")
+    for login in logins:
+        how = "staffLogin email" if login.kind == "staff" else "portalLogin username"
+        print(f"  {login.who:34} {how}: {login.name}")
+    print(f"GraphiQL: {base}/graphql")
+
+
+def cmd_create_agency(args: argparse.Namespace) -> None:
+    from resolvers.agencies import create_agency
+
+    password = args.password or getpass.getpass("Champion's password: ")
+
+    async def work() -> None:
+        agency, champion = await create_agency(args.name, args.slug, args.email, password)
+        print(f"created agency {agency.slug} with champion {champion.email}")
+
+    try:
+        asyncio.run(_with_orm(work))
+    except UserErrors as exc:
+        for error in exc.errors:
+            print(f"{error.field}: {error.message}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def cmd_export_schema(args: argparse.Namespace) -> None:
+    SCHEMA_FILE.write_text(schema_sdl())
+    print(f"wrote {SCHEMA_FILE}")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        ws="websockets-sansio",
+        log_level="info",
+    )
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from arq import run_worker
+
+    from workers.settings import WorkerSettings
+
+    run_worker(WorkerSettings)  # type: ignore[arg-type]
+
+
+def parser() -> argparse.ArgumentParser:
+    import os
+
+    p = argparse.ArgumentParser(prog="portal", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API (GraphiQL at /graphql)")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="seed the demo agency, print logins").set_defaults(func=cmd_demo)
+    create = sub.add_parser("create-agency", help="create an agency and its first champion")
+    create.add_argument("--name", required=True)
+    create.add_argument("--slug", required=True)
+    create.add_argument("--email", required=True, help="the champion's e-mail")
+    create.add_argument("--password", help="the champion's password (prompted if absent)")
+    create.set_defaults(func=cmd_create_agency)
+    sub.add_parser("export-schema", help="write schema.graphql").set_defaults(
+        func=cmd_export_schema
+    )
+    sub.add_parser("worker", help="run the arq worker (needs REDIS_URL)").set_defaults(
+        func=cmd_worker
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    args.func(args)

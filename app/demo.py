@@ -1,0 +1,145 @@
+"""`portal demo`: a demo agency with staff at two locations, clients, a representative, forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from models.accounts import PortalAccount
+from models.agency import Agency, Location
+from models.clients import CareTeamMember, Client, Representative
+from models.enums import Permission, PortalAccountKind
+from models.forms import FormTemplate
+from models.staff import Staff, StaffLocation
+from resolvers.agencies import create_agency
+from resolvers.passwords import hash_password
+
+SLUG = "demo"
+PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the developer, demo data only
+
+
+@dataclass(frozen=True)
+class Login:
+    who: str
+    kind: str
+    name: str
+
+
+async def seed_demo() -> list[Login]:
+    if not await Agency.exists(slug=SLUG):
+        await _seed()
+    return _logins()
+
+
+def _logins() -> list[Login]:
+    return [
+        Login("Champion (all permissions)", "staff", "champion@demo.example"),
+        Login("Front desk", "staff", "frontdesk@demo.example"),
+        Login("Clinician, Main St", "staff", "rivera@demo.example"),
+        Login("Clinician, Oak Ave", "staff", "chen@demo.example"),
+        Login("Client", "portal", "alex"),
+        Login("Representative (parent of two)", "portal", "pat.parent"),
+    ]
+
+
+async def _seed() -> None:
+    agency, _ = await create_agency(
+        "Riverside Counseling (demo)",
+        SLUG,
+        "champion@demo.example",
+        PASSWORD,
+    )
+    main = await Location.create(
+        agency=agency, name="Main St Office", time_zone="America/Chicago", address="100 Main St"
+    )
+    oak = await Location.create(
+        agency=agency, name="Oak Ave Clinic", time_zone="America/New_York", address="20 Oak Ave"
+    )
+    await _staff(
+        agency,
+        "Front",
+        "Desk",
+        "frontdesk@demo.example",
+        [
+            Permission.MANAGE_PORTAL_ACCESS,
+            Permission.VIEW_ALL_CLIENTS,
+            Permission.MANAGE_ALL_APPOINTMENTS,
+        ],
+        [main],
+    )
+    rivera = await _staff(agency, "Sam", "Rivera", "rivera@demo.example", [], [main, oak])
+    chen = await _staff(agency, "Lee", "Chen", "chen@demo.example", [], [oak])
+    await _clients(agency, rivera, chen)
+    for name, client_sees, rep_sees in [
+        ("Intake questionnaire", True, True),
+        ("PHQ-9", True, False),
+        ("Consent to treatment", True, True),
+    ]:
+        await FormTemplate.create(
+            agency=agency, name=name, client_can_see=client_sees, representative_can_see=rep_sees
+        )
+
+
+async def _staff(
+    agency: Agency,
+    first: str,
+    last: str,
+    email: str,
+    permissions: list[Permission],
+    locations: list[Location],
+) -> Staff:
+    staff = await Staff.create(
+        agency=agency,
+        first_name=first,
+        last_name=last,
+        email=email,
+        permissions=[p.value for p in permissions],
+        password_hash=hash_password(PASSWORD),
+    )
+    for index, location in enumerate(locations):
+        await StaffLocation.create(staff=staff, location=location, is_default=index == 0)
+    return staff
+
+
+async def _clients(agency: Agency, rivera: Staff, chen: Staff) -> None:
+    alex = await Client.create(
+        agency=agency,
+        first_name="Alex",
+        last_name="Morgan",
+        email="alex@demo.example",
+        date_of_birth=date(1990, 4, 2),
+    )
+    jamie = await Client.create(
+        agency=agency, first_name="Jamie", last_name="Parent", date_of_birth=date(2014, 9, 12)
+    )
+    casey = await Client.create(
+        agency=agency, first_name="Casey", last_name="Parent", date_of_birth=date(2017, 1, 30)
+    )
+    await CareTeamMember.create(client=alex, staff=rivera)
+    await CareTeamMember.create(client=jamie, staff=chen)
+    await CareTeamMember.create(client=casey, staff=chen)
+    await PortalAccount.create(
+        agency=agency,
+        kind=PortalAccountKind.CLIENT,
+        username="alex",
+        email="alex@demo.example",
+        client=alex,
+        password_hash=hash_password(PASSWORD),
+    )
+    parent = await PortalAccount.create(
+        agency=agency,
+        kind=PortalAccountKind.REPRESENTATIVE,
+        username="pat.parent",
+        email="pat@demo.example",
+        password_hash=hash_password(PASSWORD),
+    )
+    for child in (jamie, casey):
+        await Representative.create(
+            agency=agency,
+            client=child,
+            first_name="Pat",
+            last_name="Parent",
+            email="pat@demo.example",
+            relationship="Parent",
+            account=parent,
+        )

@@ -1,0 +1,142 @@
+"""The Starlette application: routes, lifespan and the GraphQL view."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from tortoise import connections
+from tortoise.contrib.starlette import RegisterTortoise
+
+from app.context import Context, timeouts
+from app.db import ensure_sqlite_dir, tortoise_config
+from app.settings import Settings, get_settings
+from resolvers.branding import logo_for_slug
+from resolvers.principal import Caller, Principal
+from resolvers.sessions import principal_for_token
+from schema import build_schema
+
+
+def bearer_token(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def client_ip(conn: HTTPConnection) -> str | None:
+    return conn.client.host if conn.client else None
+
+
+class PortalGraphQL(GraphQL[Context, None]):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql",
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            multipart_uploads_enabled=True,
+            allowed_origins=settings.allowed_origins,
+        )
+        self.settings = settings
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        principal = await self._principal(request)
+        return Context(
+            request=request,
+            response=response,
+            caller=Caller(principal, client_ip(request)),
+            settings=self.settings,
+        )
+
+    async def _principal(self, conn: HTTPConnection) -> Principal | None:
+        token = bearer_token(conn)
+        if token is None:
+            return None
+        return await principal_for_token(token, timeouts(self.settings))
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    checks = {"database": await _database_ok()}
+    settings: Settings = request.app.state.settings
+    if settings.redis_url:
+        checks["redis"] = await _redis_ok(settings.redis_url)
+    status = 200 if all(checks.values()) else 503
+    return JSONResponse({"ready": status == 200, "checks": checks}, status_code=status)
+
+
+async def _database_ok() -> bool:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:
+        return False
+    return True
+
+
+async def _redis_ok(url: str) -> bool:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    try:
+        return bool(await client.ping())
+    except Exception:
+        return False
+    finally:
+        await client.aclose()
+
+
+async def logo(request: Request) -> Response:
+    found = await logo_for_slug(request.path_params["slug"])
+    if found is None:
+        return Response(status_code=404)
+    headers = {
+        "Cache-Control": "public, max-age=300",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'",
+        "ETag": f'"{found.sha256}"',
+    }
+    return Response(found.data, media_type=found.content_type, headers=headers)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    ensure_sqlite_dir(settings.database_url)
+    graphql = PortalGraphQL(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            yield
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/logos/{slug}", logo),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.allowed_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,70 @@
+"""Configuration from the environment; unset means the embedded default.
+
+This module imports nothing of ours, so every layer may read it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-only-secret-change-me"  # noqa: S105 - the value production refuses
+
+
+class ConfigError(Exception):
+    """A setting that makes the service unsafe or unable to start; names the key."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite://data/portal.sqlite3"
+    redis_url: str | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = DEFAULT_SECRET
+    allowed_origins: list[str] = Field(default_factory=list)
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "Client Portal <no-reply@localhost>"
+
+    session_idle_minutes: int = Field(default=30, gt=0)
+    session_absolute_hours: int = Field(default=12, gt=0)
+
+    max_query_depth: int = Field(default=10, gt=0)
+    max_aliases: int = Field(default=15, gt=0)
+    max_tokens: int = Field(default=1000, gt=0)
+    max_page_size: int = Field(default=100, gt=0)
+    max_logo_bytes: int = Field(default=512 * 1024, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production":
+            self.check_production()
+        return self
+
+    def check_production(self) -> None:
+        if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+            raise ConfigError("SECRET_KEY", "set a random value of at least 32 characters")
+        if self.database_url.startswith("sqlite"):
+            raise ConfigError("DATABASE_URL", "production runs on PostgreSQL")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

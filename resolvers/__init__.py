@@ -1,0 +1,1 @@
+"""What happens: one module per domain. Takes plain values, returns domain objects."""

@@ -1,0 +1,34 @@
+"""The one permission mechanism: schema permission classes and resolvers both call these."""
+
+from __future__ import annotations
+
+from models.enums import AuditOutcome, Permission
+from resolvers import audit
+from resolvers.errors import Forbidden, NotAuthenticated
+from resolvers.principal import Caller, Principal
+
+
+def signed_in(caller: Caller) -> Principal:
+    if caller.principal is None:
+        raise NotAuthenticated
+    return caller.principal
+
+
+async def refuse(caller: Caller, action: str) -> Forbidden:
+    """Records the refusal and returns the error to raise."""
+    await audit.record(caller, action, outcome=AuditOutcome.DENIED)
+    return Forbidden()
+
+
+async def staff_with(caller: Caller, permission: Permission, action: str) -> Principal:
+    principal = signed_in(caller)
+    if not principal.has(permission):
+        raise await refuse(caller, action)
+    return principal
+
+
+async def staff_member(caller: Caller, action: str) -> Principal:
+    principal = signed_in(caller)
+    if not principal.is_staff:
+        raise await refuse(caller, action)
+    return principal

@@ -1,0 +1,64 @@
+"""Typed failures: user errors go into payloads, auth failures become GraphQL errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # any input
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    TOO_LONG = "TOO_LONG"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    NOT_FOUND = "NOT_FOUND"
+    DUPLICATE = "DUPLICATE"
+    # auth
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    # branding
+    INVALID_COLOR = "INVALID_COLOR"
+    INVALID_IMAGE = "INVALID_IMAGE"
+    UNSUPPORTED_IMAGE_TYPE = "UNSUPPORTED_IMAGE_TYPE"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    # core records
+    INVALID_TIME_ZONE = "INVALID_TIME_ZONE"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    DEFAULT_LOCATION_NOT_SELECTED = "DEFAULT_LOCATION_NOT_SELECTED"
+
+
+@dataclass(frozen=True)
+class UserError:
+    code: ErrorCode
+    message: str
+    field: str | None = None
+
+
+class UserErrors(Exception):
+    """Raised by a resolver to reject a mutation; nothing it was about to write is kept."""
+
+    def __init__(self, errors: list[UserError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+
+class NotAuthenticated(Exception):
+    pass
+
+
+class Forbidden(Exception):
+    """Not allowed, or not found: the two are indistinguishable to the caller."""
+
+
+@dataclass
+class Collector:
+    """Gathers every problem with an input before refusing it, so a form can show all."""
+
+    errors: list[UserError] = field(default_factory=list)
+
+    def add(self, code: ErrorCode, field_name: str | None, message: str) -> None:
+        self.errors.append(UserError(code, message, field_name))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise UserErrors(self.errors)

@@ -1,0 +1,123 @@
+"""Bearer sessions: opaque 256-bit tokens, stored hashed, with idle and absolute timeouts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from models.accounts import PortalAccount, Session
+from models.clients import Representative
+from models.enums import Permission, PortalAccountKind
+from models.staff import Staff
+from resolvers.clock import now
+from resolvers.principal import Principal
+
+# Writing last_seen_at on every request would turn each read into a write.
+_TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    idle: timedelta
+    absolute: timedelta
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    token: str
+    expires_at: datetime
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _expiry(session: Session, timeouts: Timeouts) -> datetime:
+    return min(session.last_seen_at + timeouts.idle, session.expires_at)
+
+
+async def open_session(
+    agency_id: UUID,
+    timeouts: Timeouts,
+    *,
+    staff_id: UUID | None = None,
+    account_id: UUID | None = None,
+    ip: str | None = None,
+) -> IssuedSession:
+    token, started = new_token(), now()
+    session = await Session.create(
+        token_hash=hash_token(token),
+        agency_id=agency_id,
+        staff_id=staff_id,
+        account_id=account_id,
+        created_at=started,
+        last_seen_at=started,
+        expires_at=started + timeouts.absolute,
+        ip=ip,
+    )
+    return IssuedSession(token, _expiry(session, timeouts))
+
+
+async def principal_for_token(token: str, timeouts: Timeouts) -> Principal | None:
+    session = await Session.filter(token_hash=hash_token(token), revoked_at=None).first()
+    if session is None:
+        return None
+    current = now()
+    if current >= _expiry(session, timeouts):
+        return None
+    if current - session.last_seen_at >= _TOUCH_EVERY:
+        await Session.filter(id=session.id).update(last_seen_at=current)
+    if session.staff_id is not None:
+        return await _staff_principal(session)
+    return await _portal_principal(session)
+
+
+async def _staff_principal(session: Session) -> Principal | None:
+    staff = await Staff.get_or_none(id=session.staff_id)
+    if staff is None or not staff.is_active:
+        return None
+    return Principal(
+        agency_id=session.agency_id,
+        session_id=session.id,
+        staff_id=staff.id,
+        permissions=frozenset(Permission(p) for p in staff.permissions),
+    )
+
+
+async def _portal_principal(session: Session) -> Principal | None:
+    account = await PortalAccount.get_or_none(id=session.account_id)
+    if account is None or not account.is_active:
+        return None
+    return Principal(
+        agency_id=session.agency_id,
+        session_id=session.id,
+        account_id=account.id,
+        account_kind=account.kind,
+        client_ids=await represented_clients(account),
+    )
+
+
+async def represented_clients(account: PortalAccount) -> frozenset[UUID]:
+    if account.kind == PortalAccountKind.CLIENT:
+        client_id: UUID | None = account.client_id
+        return frozenset([client_id]) if client_id else frozenset()
+    ids = await Representative.filter(account_id=account.id).values_list("client_id", flat=True)
+    return frozenset(ids)  # type: ignore[arg-type]
+
+
+async def revoke(session_id: UUID) -> None:
+    await Session.filter(id=session_id, revoked_at=None).update(revoked_at=now())
+
+
+async def revoke_all(*, staff_id: UUID | None = None, account_id: UUID | None = None) -> int:
+    """Ends every session of one person (after a password reset, or deactivation)."""
+    query = Session.filter(revoked_at=None)
+    query = query.filter(staff_id=staff_id) if staff_id else query.filter(account_id=account_id)
+    return await query.update(revoked_at=now())

@@ -1,0 +1,106 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from app.context import Info, timeouts
+from models.enums import Permission, PortalAccountKind
+from resolvers import auth
+from resolvers.sessions import IssuedSession
+from schema.common import UserError, attempt
+from schema.permissions import SignedIn
+
+
+@strawberry.type(description="A bearer token for the Authorization header, and when it lapses.")
+class SessionToken:
+    token: str = strawberry.field(description="Send as `Authorization: Bearer <token>`.")
+    expires_at: datetime = strawberry.field(
+        description="When the session lapses if unused. Each use extends it, up to its "
+        "absolute limit."
+    )
+
+
+@strawberry.type
+class LoginPayload:
+    session: SessionToken | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class LogoutPayload:
+    ok: bool
+    errors: list[UserError]
+
+
+@strawberry.input
+class StaffLoginInput:
+    agency_slug: str
+    email: str
+    password: str
+
+
+@strawberry.input
+class PortalLoginInput:
+    agency_slug: str
+    username: str
+    password: str
+
+
+@strawberry.type(description="Who the current session belongs to.")
+class Viewer:
+    agency_id: strawberry.ID
+    staff_id: strawberry.ID | None
+    portal_account_id: strawberry.ID | None
+    portal_account_kind: PortalAccountKind | None
+    permissions: list[Permission]
+
+
+def _login_payload(issued: IssuedSession | None, errors: list[UserError]) -> LoginPayload:
+    session = SessionToken(token=issued.token, expires_at=issued.expires_at) if issued else None
+    return LoginPayload(session=session, errors=errors)
+
+
+def _id(value: object) -> strawberry.ID | None:
+    return strawberry.ID(str(value)) if value else None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=[SignedIn], description="The signed-in principal.")
+    def viewer(self, info: Info) -> Viewer:
+        principal = info.context.caller.principal
+        assert principal is not None
+        return Viewer(
+            agency_id=strawberry.ID(str(principal.agency_id)),
+            staff_id=_id(principal.staff_id),
+            portal_account_id=_id(principal.account_id),
+            portal_account_kind=principal.account_kind,
+            permissions=sorted(principal.permissions, key=lambda p: p.value),
+        )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Staff sign-in with agency, e-mail and password.")
+    async def staff_login(self, info: Info, input: StaffLoginInput) -> LoginPayload:
+        ctx = info.context
+        work = auth.staff_login(
+            ctx.caller, timeouts(ctx.settings), input.agency_slug, input.email, input.password
+        )
+        return _login_payload(*await attempt(work))
+
+    @strawberry.mutation(description="Client or representative sign-in to the portal.")
+    async def portal_login(self, info: Info, input: PortalLoginInput) -> LoginPayload:
+        ctx = info.context
+        work = auth.portal_login(
+            ctx.caller, timeouts(ctx.settings), input.agency_slug, input.username, input.password
+        )
+        return _login_payload(*await attempt(work))
+
+    @strawberry.mutation(description="Ends the current session; its token stops working at once.")
+    async def logout(self, info: Info) -> LogoutPayload:
+        await auth.logout(info.context.caller)
+        return LogoutPayload(ok=True, errors=[])

@@ -1,0 +1,54 @@
+"""What a client sees of a failure: typed auth errors, readable limits, everything else masked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from resolvers.errors import Forbidden, NotAuthenticated
+
+log = logging.getLogger("portal.errors")
+
+_KNOWN: dict[type[Exception], tuple[str, str]] = {
+    NotAuthenticated: ("UNAUTHENTICATED", "Sign in first."),
+    Forbidden: ("FORBIDDEN", "You are not allowed to do this."),
+}
+
+
+def _typed(error: GraphQLError) -> GraphQLError | None:
+    original = error.original_error
+    for exc_type, (code, message) in _KNOWN.items():
+        if isinstance(original, exc_type):
+            return GraphQLError(
+                message, nodes=error.nodes, path=error.path, extensions={"code": code}
+            )
+    return None
+
+
+class PortalErrors(MaskErrors):
+    """Auth failures become UNAUTHENTICATED / FORBIDDEN; validation and limiter errors (no
+    original exception) stay readable; any other exception is logged and masked."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda e: e.original_error is not None)
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed: list[GraphQLError] = []
+        for error in errors:
+            typed = _typed(error)
+            if typed is not None:
+                processed.append(typed)
+            elif error.original_error is not None:
+                log.error("unexpected error", exc_info=error.original_error)
+                masked = self.anonymise_error(error)
+                masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+                processed.append(masked)
+            else:
+                processed.append(error)
+        return processed
+
+
+ErrorFactory = Callable[[], PortalErrors]

@@ -1,0 +1,1 @@
+"""arq jobs: plain `async def job(ctx, ...)` functions, idempotent, taking ids only."""
