@@ -1,0 +1,44 @@
+"""Keyset pagination over any scoped queryset: opaque cursors, capped page size."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+from uuid import UUID
+
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from resolvers.errors import ErrorCode, UserError, UserErrors
+
+M = TypeVar("M", bound=Model)
+DEFAULT_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Page(Generic[M]):
+    items: list[M]
+    next_cursor: str | None
+
+
+def encode_cursor(row_id: UUID) -> str:
+    return base64.urlsafe_b64encode(row_id.bytes).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> UUID:
+    try:
+        return UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as exc:
+        raise UserErrors([UserError(ErrorCode.INVALID, "Not a cursor.", "after")]) from exc
+
+
+async def paginate(query: QuerySet[M], first: int | None, after: str | None, cap: int) -> Page[M]:
+    """Rows ordered by id after the cursor; `first` is clamped to 1..cap."""
+    size = max(1, min(first or DEFAULT_PAGE, cap))
+    if after:
+        query = query.filter(id__gt=decode_cursor(after))
+    rows = await query.order_by("id").limit(size + 1)
+    more = len(rows) > size
+    items = rows[:size]
+    return Page(items, encode_cursor(items[-1].pk) if more and items else None)
