@@ -97,13 +97,11 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    import os
-
     p = argparse.ArgumentParser(prog="portal", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the API (GraphiQL at /graphql)")
-    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--host", help="default: HOST, else 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default: PORT, else 8000")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="seed the demo agency, print logins").set_defaults(func=cmd_demo)

@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite://data/portal.sqlite3"
     redis_url: str | None = None
-    public_base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = Field(default="", description="Defaults to http://127.0.0.1:PORT")
     secret_key: str = DEFAULT_SECRET
     allowed_origins: list[str] = Field(default_factory=list)
 
@@ -49,7 +51,9 @@ class Settings(BaseSettings):
     max_logo_bytes: int = Field(default=512 * 1024, gt=0)
 
     @model_validator(mode="after")
-    def _refuse_unsafe_production(self) -> Settings:
+    def _derive_and_check(self) -> Settings:
+        if not self.public_base_url:
+            self.public_base_url = f"http://127.0.0.1:{self.port}"
         if self.environment == "production":
             self.check_production()
         return self
