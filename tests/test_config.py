@@ -7,7 +7,9 @@ from app.settings import ConfigError, Settings
 STRONG = "k" * 40
 
 
-def test_unset_configuration_is_the_embedded_default() -> None:
+def test_unset_configuration_is_the_embedded_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "REDIS_URL", "SMTP_HOST", "ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.database_url.startswith("sqlite://")
     assert settings.redis_url is None
