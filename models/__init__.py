@@ -8,4 +8,6 @@ MODEL_MODULES = [
     "models.settings",
     "models.forms",
     "models.audit",
+    "models.mail",
+    "models.invitations",
 ]

@@ -71,3 +71,19 @@ class AuditOutcome(StrEnum):
     SUCCESS = "SUCCESS"
     FAILURE = "FAILURE"
     DENIED = "DENIED"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+class TokenState(StrEnum):
+    """A link's life: usable, then used, revoked, superseded by a newer one, or expired."""
+
+    ACTIVE = "ACTIVE"
+    USED = "USED"
+    REVOKED = "REVOKED"
+    SUPERSEDED = "SUPERSEDED"
+    EXPIRED = "EXPIRED"
