@@ -91,6 +91,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> None:
     from arq import run_worker
 
+    if not get_settings().redis_url:
+        raise SystemExit(
+            "REDIS_URL is not set: the embedded default runs jobs inside `portal serve`"
+        )
     from workers.settings import WorkerSettings
 
     run_worker(WorkerSettings)  # type: ignore[arg-type]

@@ -1,10 +1,95 @@
-"""Job functions. The embedded default runs these same functions in-process."""
+"""Job functions: plain `async def job(ctx, ...)`, idempotent, taking ids only.
+
+The embedded default runs these same functions in-process; `portal worker` runs them on arq.
+ctx["smtp"] is an SmtpConfig, or None for the development mode that logs mail instead.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+from uuid import UUID
+
+from emails.render import RenderedMail
+from emails.smtp import PermanentMailError, SmtpConfig, TransientMailError, build_message, send
+from models.enums import TokenState
+from models.invitations import Invitation, PasswordReset
+from models.mail import OutboxMessage
+from resolvers import jobs, outbox
+from resolvers.clock import now
+
+log = logging.getLogger("portal.worker")
 
 
 async def ping(ctx: dict[str, Any]) -> str:
     """Proves a worker is consuming the queue."""
     return "pong"
+
+
+async def deliver_email(ctx: dict[str, Any], message_id: str) -> str:
+    message = await outbox.claim(UUID(message_id))
+    if message is None:
+        return "skipped"
+    smtp: SmtpConfig | None = ctx.get("smtp")
+    if smtp is None:
+        # Development only (production requires SMTP_HOST): show the developer the link.
+        log.info(
+            "mail not sent (no SMTP_HOST) to=%s subject=%r\n%s",
+            message.to_address,
+            message.subject,
+            message.text_body,
+        )
+        await outbox.mark_sent(message)
+        return "logged"
+    mail = build_message(smtp.sender, message.to_address, _as_rendered(message), _msgid(message))
+    try:
+        await send(smtp, mail)
+    except (TransientMailError, PermanentMailError) as exc:
+        status = await outbox.mark_failed(message, str(exc), isinstance(exc, PermanentMailError))
+        log.warning("delivery of %s failed (%s): %s", message.id, status, exc)
+        return "failed"
+    await outbox.mark_sent(message)
+    return "sent"
+
+
+def _as_rendered(message: OutboxMessage) -> RenderedMail:
+    return RenderedMail(message.subject, message.text_body, message.html_body)
+
+
+def _msgid(message: OutboxMessage) -> str:
+    return f"<{message.id}@client-portal>"
+
+
+async def sweep_outbox(ctx: dict[str, Any]) -> int:
+    """Re-enqueues pending messages that are due and held by nobody (lost jobs, retries)."""
+    due = await outbox.due_messages()
+    for message_id in due:
+        await jobs.enqueue("deliver_email", str(message_id))
+    if due:
+        log.info("outbox sweep re-enqueued %d message(s)", len(due))
+    return len(due)
+
+
+async def expire_invitations(ctx: dict[str, Any]) -> int:
+    """Tidies up and reports: expiry is enforced when a link is used, not by this job."""
+    at = now()
+    count: int = await Invitation.filter(state=TokenState.ACTIVE, expires_at__lte=at).update(
+        state=TokenState.EXPIRED, finished_at=at
+    )
+    log.info("expired %d invitation(s)", count)
+    return count
+
+
+async def expire_password_resets(ctx: dict[str, Any]) -> int:
+    at = now()
+    count: int = await PasswordReset.filter(state=TokenState.ACTIVE, expires_at__lte=at).update(
+        state=TokenState.EXPIRED, finished_at=at
+    )
+    log.info("expired %d password reset link(s)", count)
+    return count
+
+
+FUNCTIONS = {
+    f.__name__: f
+    for f in (ping, deliver_email, sweep_outbox, expire_invitations, expire_password_resets)
+}

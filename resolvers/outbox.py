@@ -1,0 +1,87 @@
+"""The transactional outbox: a message row written with the change that caused it, then
+delivered by a job after commit. Delivery claims a row with a lease, so two runs of the same
+job send once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from tortoise.expressions import Q
+
+from emails.render import RenderedMail
+from models.enums import OutboxStatus
+from models.mail import OutboxMessage
+from resolvers.clock import now
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+_FIRST_RETRY = timedelta(seconds=30)
+_LONGEST_WAIT = timedelta(hours=1)
+
+
+async def queue_mail(agency_id: UUID | None, kind: str, to: str, mail: RenderedMail) -> UUID:
+    """Call inside the transaction of the change; enqueue `deliver_email` after it commits."""
+    message = await OutboxMessage.create(
+        agency_id=agency_id,
+        kind=kind,
+        to_address=to,
+        subject=mail.subject,
+        text_body=mail.text,
+        html_body=mail.html,
+        next_attempt_at=now(),
+    )
+    return message.id
+
+
+def _claimable(at: datetime) -> Q:
+    return Q(status=OutboxStatus.PENDING) & (Q(locked_until__isnull=True) | Q(locked_until__lt=at))
+
+
+async def claim(message_id: UUID) -> OutboxMessage | None:
+    """Takes the lease on a pending message; None if it is sent, failed or leased elsewhere."""
+    at = now()
+    taken = await OutboxMessage.filter(_claimable(at), id=message_id).update(
+        locked_until=at + LEASE
+    )
+    return await OutboxMessage.get(id=message_id) if taken else None
+
+
+async def mark_sent(message: OutboxMessage) -> None:
+    await OutboxMessage.filter(id=message.id).update(
+        status=OutboxStatus.SENT,
+        sent_at=now(),
+        attempts=message.attempts + 1,
+        locked_until=None,
+        last_error=None,
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    factor: int = 2 ** max(attempts - 1, 0)
+    return min(_FIRST_RETRY * factor, _LONGEST_WAIT)
+
+
+async def mark_failed(message: OutboxMessage, error: str, permanent: bool) -> OutboxStatus:
+    attempts = message.attempts + 1
+    give_up = permanent or attempts >= MAX_ATTEMPTS
+    status = OutboxStatus.FAILED if give_up else OutboxStatus.PENDING
+    await OutboxMessage.filter(id=message.id).update(
+        status=status,
+        attempts=attempts,
+        last_error=error[:1000],
+        locked_until=None,
+        next_attempt_at=now() + backoff(attempts),
+    )
+    return status
+
+
+async def due_messages(limit: int = 500) -> list[UUID]:
+    """Pending messages whose next attempt is due and that nobody holds: the sweep's work."""
+    at = now()
+    ids = (
+        await OutboxMessage.filter(_claimable(at), next_attempt_at__lte=at)
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
+    return list(ids)  # type: ignore[arg-type]
