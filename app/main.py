@@ -20,6 +20,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from app.context import Context, timeouts
 from app.db import ensure_sqlite_dir, tortoise_config
+from app.jobs import running_queue
 from app.settings import Settings, get_settings
 from resolvers.branding import logo_for_slug
 from resolvers.principal import Caller, Principal
@@ -117,7 +118,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        async with (
+            RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+            running_queue(settings) as queue,
+        ):
+            app.state.jobs = queue
             yield
 
     app = Starlette(

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from arq.connections import RedisSettings
+from arq.worker import Worker
 from starlette.applications import Starlette
 
 from app.db import migrate
+from app.jobs import QUEUE_NAME, InProcessQueue, job_context
 from app.main import create_app
 from app.settings import Settings
 from resolvers.clock import set_clock
 from tests.factories import Api
+from tests.mailbox import Mailbox, SmtpServer
+from workers.settings import WorkerSettings
 
 
 async def _fresh_postgres(url: str) -> None:
@@ -39,13 +44,24 @@ def database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, smtp_server: SmtpServer) -> Settings:
     return Settings(
         environment="test",
         database_url=database_url,
         redis_url=os.environ.get("REDIS_URL") or None,
         public_base_url="https://portal.test",
         max_logo_bytes=64 * 1024,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.port,
+        smtp_from="Portal <portal@agency.test>",
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -76,3 +92,33 @@ def api(http: httpx.AsyncClient) -> Api:
 def _system_clock() -> object:
     yield None
     set_clock(None)
+
+
+@pytest.fixture
+def mailbox(smtp_server: SmtpServer) -> Iterator[Mailbox]:
+    smtp_server.mailbox.messages.clear()
+    yield smtp_server.mailbox
+
+
+@pytest.fixture
+def run_jobs(app: Starlette, settings: Settings) -> Callable[[], Awaitable[None]]:
+    """Runs every queued job to completion: in-process, or a burst of the real arq worker."""
+
+    async def run() -> None:
+        queue = app.state.jobs
+        if isinstance(queue, InProcessQueue):
+            await queue.drain()
+            return
+        worker = Worker(
+            functions=WorkerSettings.functions,
+            redis_settings=RedisSettings.from_dsn(settings.redis_url or ""),
+            queue_name=QUEUE_NAME,
+            burst=True,
+            poll_delay=0.01,
+            handle_signals=False,
+            ctx=job_context(settings),
+        )
+        await worker.main()
+        await worker.close()
+
+    return run
