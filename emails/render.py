@@ -32,6 +32,8 @@ class MailContext:
     agency_name: str
     link: str
     expiry_days: int | None = None
+    # An account identifier the person chose, for user-name recovery only: not PHI.
+    username: str | None = None
 
 
 PLACEHOLDERS = frozenset(MailContext.__dataclass_fields__)
