@@ -22,6 +22,7 @@ from app.context import Context, timeouts
 from app.db import ensure_sqlite_dir, tortoise_config
 from app.jobs import running_queue
 from app.settings import Settings, get_settings
+from resolvers import ratelimit, recovery
 from resolvers.branding import logo_for_slug
 from resolvers.principal import Caller, Principal
 from resolvers.sessions import principal_for_token
@@ -121,9 +122,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with (
             RegisterTortoise(app, config=tortoise_config(settings.database_url)),
             running_queue(settings) as queue,
+            ratelimit.installed(settings.redis_url),
         ):
             app.state.jobs = queue
             yield
+            # Recovery e-mails are written after the answer is sent; finish them first.
+            await recovery.drain()
 
     app = Starlette(
         routes=[

@@ -6,7 +6,7 @@ from models.accounts import PortalAccount
 from models.agency import Agency
 from models.enums import AuditOutcome
 from models.staff import Staff
-from resolvers import audit
+from resolvers import audit, ratelimit
 from resolvers.errors import ErrorCode, UserError, UserErrors
 from resolvers.passwords import verify_password
 from resolvers.principal import Caller
@@ -18,7 +18,9 @@ _BAD_LOGIN = UserError(ErrorCode.INVALID_CREDENTIALS, "The sign-in details are n
 async def staff_login(
     caller: Caller, timeouts: Timeouts, agency_slug: str, email: str, password: str
 ) -> IssuedSession:
-    agency = await Agency.get_or_none(slug=agency_slug.strip().lower())
+    slug, who = agency_slug.strip().lower(), normalize_email(email)
+    await _check_limits(caller, "staff", slug, who)
+    agency = await Agency.get_or_none(slug=slug)
     staff = None
     if agency is not None:
         staff = await Staff.get_or_none(
@@ -33,6 +35,7 @@ async def staff_login(
             AuditOutcome.FAILURE,
             agency_id=agency.id if agency else None,
         )
+        await ratelimit.login_failed("staff", slug, who, caller.ip)
         raise UserErrors([_BAD_LOGIN])
     issued = await open_session(staff.agency_id, timeouts, staff_id=staff.id, ip=caller.ip)
     await audit.record(
@@ -49,7 +52,9 @@ async def staff_login(
 async def portal_login(
     caller: Caller, timeouts: Timeouts, agency_slug: str, username: str, password: str
 ) -> IssuedSession:
-    agency = await Agency.get_or_none(slug=agency_slug.strip().lower())
+    slug, who = agency_slug.strip().lower(), normalize_username(username)
+    await _check_limits(caller, "portal", slug, who)
+    agency = await Agency.get_or_none(slug=slug)
     account = None
     if agency is not None:
         account = await PortalAccount.get_or_none(
@@ -64,6 +69,7 @@ async def portal_login(
             AuditOutcome.FAILURE,
             agency_id=agency.id if agency else None,
         )
+        await ratelimit.login_failed("portal", slug, who, caller.ip)
         raise UserErrors([_BAD_LOGIN])
     agency_id = account.agency_id
     issued = await open_session(agency_id, timeouts, account_id=account.id, ip=caller.ip)
@@ -76,6 +82,15 @@ async def portal_login(
         actor_id=account.id,
     )
     return issued
+
+
+async def _check_limits(caller: Caller, kind: str, slug: str, who: str) -> None:
+    """Refuses before the password is checked once failures have spent a limit (and audits it)."""
+    try:
+        await ratelimit.check_login(kind, slug, who, caller.ip)
+    except UserErrors:
+        await audit.record(caller, f"{kind}.login", None, None, AuditOutcome.DENIED)
+        raise
 
 
 async def logout(caller: Caller) -> None:

@@ -84,14 +84,20 @@ def _refuse_nulls(c: Collector, model: type[Any], changes: dict[str, Any]) -> No
 
 
 def _texts(c: Collector, changes: dict[str, Any], subjects: list[str], bodies: list[str]) -> None:
+    """E-mail wording: required, bounded, and using only the placeholders mail may carry."""
     for key in subjects:
         check.text(c, changes, key, check.SUBJECT_MAX, required=True)
     for key in bodies:
         check.text(c, changes, key, check.MESSAGE_MAX, required=True)
+    for key in subjects + bodies:
+        check.placeholders(c, changes, key)
 
 
 async def update_branding(caller: Caller, changes: dict[str, Any]) -> PortalSettings:
     c = Collector()
+    if isinstance(changes.get("color"), str):
+        # A pasted "#1f6feb\n" passes the pattern's `$` but not the 7-character column.
+        changes["color"] = changes["color"].strip()
     check.color(c, changes, "color")
     return await _save(caller, PortalSettings, "branding", changes, c)
 

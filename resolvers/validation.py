@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from emails.render import PLACEHOLDERS, unknown_placeholders
 from resolvers.errors import Collector, ErrorCode
 
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -44,7 +46,7 @@ def color(c: Collector, changes: dict[str, Any], key: str) -> None:
     if key not in changes:
         return
     value = changes[key]
-    if value is None or not _COLOR.match(value):
+    if value is None or not _COLOR.fullmatch(value):
         c.add(ErrorCode.INVALID_COLOR, camel(key), "Use a hex color such as #1F6FEB.")
     else:
         changes[key] = value.upper()
@@ -75,4 +77,55 @@ def time_zone(c: Collector, changes: dict[str, Any], key: str) -> None:
             ErrorCode.INVALID_TIME_ZONE,
             camel(key),
             "Use an IANA time zone such as America/Chicago.",
+        )
+
+
+ADDRESS_MAX = 500
+
+
+def not_null(c: Collector, changes: dict[str, Any], key: str) -> None:
+    """For a partial update: the field may be left out, but not set to null."""
+    if key in changes and changes[key] is None:
+        c.add(ErrorCode.REQUIRED, camel(key), "This field cannot be null.")
+
+
+EARLIEST_DATE = date(1900, 1, 1)
+
+
+def trimmed(c: Collector, changes: dict[str, Any], key: str, max_len: int, required: bool) -> None:
+    """Like `text`, after stripping surrounding blanks from the stored value."""
+    if isinstance(changes.get(key), str):
+        changes[key] = changes[key].strip()
+    text(c, changes, key, max_len, required)
+
+
+def past_date(
+    c: Collector, changes: dict[str, Any], key: str, latest: date, earliest: date = EARLIEST_DATE
+) -> None:
+    """A calendar day that has already come (None is left to the caller)."""
+    value = changes.get(key)
+    if value is None:
+        return
+    if value > latest:
+        c.add(ErrorCode.OUT_OF_RANGE, camel(key), "This date cannot be in the future.")
+    elif value < earliest:
+        c.add(ErrorCode.OUT_OF_RANGE, camel(key), f"This date cannot be before {earliest}.")
+
+
+def placeholders(c: Collector, changes: dict[str, Any], key: str) -> None:
+    """Agency e-mail text may use {{ agency_name }}, {{ link }}, {{ expiry_days }} and nothing
+    else: an unknown name would fail when the mail is sent, and could never carry PHI anyway."""
+    value = changes.get(key)
+    if not isinstance(value, str):
+        return
+    unknown = unknown_placeholders(value)
+    if unknown is None:
+        c.add(ErrorCode.INVALID_PLACEHOLDER, camel(key), "A {{ placeholder }} is not closed.")
+    elif unknown:
+        names = sorted(PLACEHOLDERS - {"username"})
+        allowed = ", ".join("{{ " + name + " }}" for name in names)
+        c.add(
+            ErrorCode.INVALID_PLACEHOLDER,
+            camel(key),
+            f"Unknown placeholder {', '.join(sorted(unknown))}. Use {allowed}.",
         )

@@ -58,7 +58,7 @@ class Viewer:
     permissions: list[Permission]
 
 
-def _login_payload(issued: IssuedSession | None, errors: list[UserError]) -> LoginPayload:
+def login_payload(issued: IssuedSession | None, errors: list[UserError]) -> LoginPayload:
     session = SessionToken(token=issued.token, expires_at=issued.expires_at) if issued else None
     return LoginPayload(session=session, errors=errors)
 
@@ -90,7 +90,7 @@ class Mutation:
         work = auth.staff_login(
             ctx.caller, timeouts(ctx.settings), input.agency_slug, input.email, input.password
         )
-        return _login_payload(*await attempt(work))
+        return login_payload(*await attempt(work))
 
     @strawberry.mutation(description="Client or representative sign-in to the portal.")
     async def portal_login(self, info: Info, input: PortalLoginInput) -> LoginPayload:
@@ -98,7 +98,7 @@ class Mutation:
         work = auth.portal_login(
             ctx.caller, timeouts(ctx.settings), input.agency_slug, input.username, input.password
         )
-        return _login_payload(*await attempt(work))
+        return login_payload(*await attempt(work))
 
     @strawberry.mutation(description="Ends the current session; its token stops working at once.")
     async def logout(self, info: Info) -> LogoutPayload:

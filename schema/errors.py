@@ -8,7 +8,7 @@ from collections.abc import Callable
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from resolvers.errors import Forbidden, NotAuthenticated
+from resolvers.errors import Forbidden, NotAuthenticated, UserErrors
 
 log = logging.getLogger("portal.errors")
 
@@ -20,6 +20,15 @@ _KNOWN: dict[type[Exception], tuple[str, str]] = {
 
 def _typed(error: GraphQLError) -> GraphQLError | None:
     original = error.original_error
+    if isinstance(original, UserErrors):
+        # A query (no payload to carry errors) refusing its arguments, e.g. a bad cursor.
+        first = original.errors[0]
+        return GraphQLError(
+            first.message,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "BAD_USER_INPUT", "field": first.field},
+        )
     for exc_type, (code, message) in _KNOWN.items():
         if isinstance(original, exc_type):
             return GraphQLError(
@@ -28,12 +37,19 @@ def _typed(error: GraphQLError) -> GraphQLError | None:
     return None
 
 
+def _unexpected(error: GraphQLError) -> bool:
+    """Only an exception raised while resolving a field (it has a path) can leak internals.
+    Errors without a path are about the request itself: syntax, validation, limits and
+    variable coercion (a bad enum value or Date), written for the caller."""
+    return error.original_error is not None and error.path is not None
+
+
 class PortalErrors(MaskErrors):
-    """Auth failures become UNAUTHENTICATED / FORBIDDEN; validation and limiter errors (no
-    original exception) stay readable; any other exception is logged and masked."""
+    """Auth failures become UNAUTHENTICATED / FORBIDDEN, refused query arguments
+    BAD_USER_INPUT; request errors stay readable; any other exception is logged and masked."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda e: e.original_error is not None)
+        super().__init__(should_mask_error=_unexpected)
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed: list[GraphQLError] = []
@@ -41,7 +57,7 @@ class PortalErrors(MaskErrors):
             typed = _typed(error)
             if typed is not None:
                 processed.append(typed)
-            elif error.original_error is not None:
+            elif _unexpected(error):
                 log.error("unexpected error", exc_info=error.original_error)
                 masked = self.anonymise_error(error)
                 masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}

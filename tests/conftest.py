@@ -4,6 +4,7 @@ DATABASE_URL says so (CI runs both). Each test makes its own agency, so tests ne
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -77,8 +78,15 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
 
 
 @pytest.fixture
-async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4000))
+def client_ip() -> str:
+    """Each test calls from its own address, so per-address rate limits never carry over
+    between tests, nor between the SQLite and PostgreSQL runs sharing one Redis."""
+    return f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+
+
+@pytest.fixture
+async def http(app: Starlette, client_ip: str) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=(client_ip, 4000))
     async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:
         yield client
 

@@ -71,9 +71,9 @@ class Api:
         token: str = result["staffLogin"]["session"]["token"]
         return token
 
-    async def portal_token(self, agency: Agency, username: str) -> str:
+    async def portal_token(self, agency: Agency, username: str, password: str = PASSWORD) -> str:
         variables = {
-            "input": {"agencySlug": agency.slug, "username": username, "password": PASSWORD}
+            "input": {"agencySlug": agency.slug, "username": username, "password": password}
         }
         result = await self.data(PORTAL_LOGIN, variables)
         token: str = result["portalLogin"]["session"]["token"]
@@ -166,3 +166,44 @@ async def make_world() -> World:
         rep_account,
         forms,
     )
+
+
+# --- Settings and branding helpers -------------------------------------------------------------
+
+
+def image_bytes(
+    image_format: str, width: int = 200, height: int = 50, *, noisy: bool = False
+) -> bytes:
+    """An image made in memory; `noisy` fills it with random pixels so it does not compress."""
+    import io
+    import os
+
+    from PIL import Image
+
+    if noisy:
+        image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    else:
+        image = Image.new("RGB", (width, height), (31, 111, 235))
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+async def upload(
+    api: Api, query: str, file: tuple[str, bytes, str], token: str | None = None
+) -> dict[str, Any]:
+    """A GraphQL multipart request whose one file is `$input.file`: (name, bytes, mime)."""
+    import json
+
+    operations = {"query": query, "variables": {"input": {"file": None}}}
+    files_map = {"0": ["variables.input.file"]}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await api.http.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps(files_map)},
+        files={"0": file},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

@@ -24,7 +24,12 @@ def test_production_refuses_the_default_secret() -> None:
 
 def test_production_refuses_sqlite() -> None:
     with pytest.raises(ConfigError) as refused:
-        Settings(environment="production", secret_key=STRONG, _env_file=None)  # type: ignore[call-arg]
+        Settings(
+            environment="production",
+            secret_key=STRONG,
+            database_url="sqlite://x.db",
+            _env_file=None,  # type: ignore[call-arg]
+        )
     assert refused.value.key == "DATABASE_URL"
 
 

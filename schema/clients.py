@@ -1,0 +1,283 @@
+"""Clients, their care teams and representatives (Client Portal Manager, core records)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.permission import BasePermission
+
+from app.context import Info
+from models.enums import ClientStatus
+from models.staff import Staff
+from resolvers import clients as logic
+from resolvers.clients import PortalAccountState
+from resolvers.errors import UserErrors
+from schema.common import UserError, attempt
+from schema.invitations import Invitation, to_invitation
+from schema.pagination import Page
+from schema.permissions import IsStaff
+
+UNSET: Any = strawberry.UNSET
+
+strawberry.enum(PortalAccountState, description="Whether someone can sign in to the portal.")
+
+
+class CanManageClients(BasePermission):
+    """MANAGE_PORTAL_ACCESS or VIEW_ALL_CLIENTS."""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        await logic.manager(info.context.caller, info.field_name)
+        return True
+
+
+@strawberry.type(description="A staff member on a client's care team.")
+class CareTeamMember:
+    staff_id: strawberry.ID
+    first_name: str
+    last_name: str
+
+
+@strawberry.type(description="A person acting for one client, such as a parent or guardian.")
+class Representative:
+    id: strawberry.ID
+    client_id: strawberry.ID = strawberry.field(description="The client represented.")
+    first_name: str
+    last_name: str
+    email: str
+    relationship: str = strawberry.field(description="To the client, e.g. Mother; may be empty.")
+    portal_account_state: PortalAccountState = strawberry.field(
+        description="NONE until an invitation is accepted."
+    )
+
+
+@strawberry.type(description="A client of the agency.")
+class Client:
+    id: strawberry.ID
+    first_name: str
+    last_name: str
+    email: str | None
+    date_of_birth: date | None
+    status: ClientStatus
+    care_team: list[CareTeamMember] = strawberry.field(
+        description="Staff who work with this client, by last name."
+    )
+    representatives: list[Representative]
+    portal_account_state: PortalAccountState = strawberry.field(
+        description="The client's own portal sign-in: none, active or deactivated."
+    )
+    invitations: list[Invitation] = strawberry.field(
+        description="Invitations sent for this client and their representatives, newest first."
+    )
+
+
+def _id(value: object) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+def to_care_team_member(staff: Staff) -> CareTeamMember:
+    return CareTeamMember(
+        staff_id=_id(staff.id), first_name=staff.first_name, last_name=staff.last_name
+    )
+
+
+def to_representative(view: logic.RepresentativeView) -> Representative:
+    rep = view.representative
+    return Representative(
+        id=_id(rep.id),
+        client_id=_id(rep.client_id),
+        first_name=rep.first_name,
+        last_name=rep.last_name,
+        email=rep.email,
+        relationship=rep.relationship,
+        portal_account_state=view.account_state,
+    )
+
+
+def to_client(view: logic.ClientView) -> Client:
+    row = view.client
+    return Client(
+        id=_id(row.id),
+        first_name=row.first_name,
+        last_name=row.last_name,
+        email=row.email,
+        date_of_birth=row.date_of_birth,
+        status=row.status,
+        care_team=[to_care_team_member(s) for s in view.care_team],
+        representatives=[to_representative(r) for r in view.representatives],
+        portal_account_state=view.account_state,
+        invitations=[to_invitation(i) for i in view.invitations],
+    )
+
+
+def _changes(data: object) -> dict[str, Any]:
+    return {k: v for k, v in vars(data).items() if v is not UNSET}
+
+
+def _bad_argument(info: Info, exc: UserErrors) -> GraphQLError:
+    """A query has no payload: a bad argument is a readable GraphQL error naming it, not a
+    masked server error (an error that carries its path is passed through unmasked)."""
+    first = exc.errors[0]
+    extensions = {"code": "BAD_USER_INPUT", "field": first.field}
+    return GraphQLError(first.message, path=info.path.as_list(), extensions=extensions)
+
+
+@strawberry.input
+class CreateClientInput:
+    first_name: str = strawberry.field(description="At most 100 characters.")
+    last_name: str = strawberry.field(description="At most 100 characters.")
+    email: str | None = None
+    date_of_birth: date | None = strawberry.field(default=None, description="Not in the future.")
+    status: ClientStatus = ClientStatus.ACTIVE
+
+
+@strawberry.input(description="Fields left out stay as they are.")
+class UpdateClientInput:
+    id: strawberry.ID
+    first_name: str | None = UNSET
+    last_name: str | None = UNSET
+    email: str | None = strawberry.field(default=UNSET, description="Null clears it.")
+    date_of_birth: date | None = strawberry.field(default=UNSET, description="Null clears it.")
+    status: ClientStatus | None = UNSET
+
+
+@strawberry.input
+class SetCareTeamInput:
+    client_id: strawberry.ID
+    staff_ids: list[strawberry.ID] = strawberry.field(
+        description="The whole new care team: active staff of the agency; empty clears it."
+    )
+
+
+@strawberry.input
+class CreateRepresentativeInput:
+    client_id: strawberry.ID = strawberry.field(description="The client represented.")
+    first_name: str
+    last_name: str
+    email: str = strawberry.field(
+        description="May be shared by one person representing several clients."
+    )
+    relationship: str | None = strawberry.field(default=None, description="e.g. Mother.")
+
+
+@strawberry.input(description="Fields left out stay as they are.")
+class UpdateRepresentativeInput:
+    id: strawberry.ID
+    client_id: strawberry.ID | None = strawberry.field(
+        default=UNSET, description="Moves the representative to another client."
+    )
+    first_name: str | None = UNSET
+    last_name: str | None = UNSET
+    email: str | None = UNSET
+    relationship: str | None = UNSET
+
+
+@strawberry.type
+class ClientPayload:
+    client: Client | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class SetCareTeamPayload:
+    client: Client | None
+    care_team: list[CareTeamMember] | None = strawberry.field(description="The team as saved.")
+    errors: list[UserError]
+
+
+@strawberry.type
+class RepresentativePayload:
+    representative: Representative | None
+    errors: list[UserError]
+
+
+def _client_payload(view: logic.ClientView | None, errors: list[UserError]) -> ClientPayload:
+    return ClientPayload(client=to_client(view) if view else None, errors=errors)
+
+
+def _rep_payload(
+    view: logic.RepresentativeView | None, errors: list[UserError]
+) -> RepresentativePayload:
+    return RepresentativePayload(
+        representative=to_representative(view) if view else None, errors=errors
+    )
+
+
+_MANAGE: list[type[BasePermission]] = [CanManageClients]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        permission_classes=[IsStaff],
+        description="Clients the viewer may see: all of the agency's with VIEW_ALL_CLIENTS or "
+        "MANAGE_PORTAL_ACCESS, otherwise those whose care team the viewer is in.",
+    )
+    async def clients(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, at most 100.")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="nextCursor of the previous page.")
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Words matched against first and last names."),
+        ] = None,
+    ) -> Page[Client]:
+        try:
+            page = await logic.list_clients(info.context.caller, first, after, search)
+        except UserErrors as exc:
+            raise _bad_argument(info, exc) from None
+        return Page(items=[to_client(v) for v in page.items], next_cursor=page.next_cursor)
+
+    @strawberry.field(
+        permission_classes=[IsStaff],
+        description="One client the viewer may see; null otherwise, as for an unknown id.",
+    )
+    async def client(self, info: Info, id: strawberry.ID) -> Client | None:
+        view = await logic.get_client(info.context.caller, id)
+        return to_client(view) if view else None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=_MANAGE)
+    async def create_client(self, info: Info, input: CreateClientInput) -> ClientPayload:
+        work = logic.create_client(info.context.caller, _changes(input))
+        return _client_payload(*await attempt(work))
+
+    @strawberry.mutation(permission_classes=_MANAGE)
+    async def update_client(self, info: Info, input: UpdateClientInput) -> ClientPayload:
+        changes = _changes(input)
+        work = logic.update_client(info.context.caller, changes.pop("id"), changes)
+        return _client_payload(*await attempt(work))
+
+    @strawberry.mutation(permission_classes=_MANAGE, description="Replaces the whole care team.")
+    async def set_care_team(self, info: Info, input: SetCareTeamInput) -> SetCareTeamPayload:
+        work = logic.set_care_team(
+            info.context.caller, input.client_id, [str(s) for s in input.staff_ids]
+        )
+        view, errors = await attempt(work)
+        client = to_client(view) if view else None
+        team = client.care_team if client else None
+        return SetCareTeamPayload(client=client, care_team=team, errors=errors)
+
+    @strawberry.mutation(permission_classes=_MANAGE)
+    async def create_representative(
+        self, info: Info, input: CreateRepresentativeInput
+    ) -> RepresentativePayload:
+        work = logic.create_representative(info.context.caller, _changes(input))
+        return _rep_payload(*await attempt(work))
+
+    @strawberry.mutation(permission_classes=_MANAGE)
+    async def update_representative(
+        self, info: Info, input: UpdateRepresentativeInput
+    ) -> RepresentativePayload:
+        changes = _changes(input)
+        work = logic.update_representative(info.context.caller, changes.pop("id"), changes)
+        return _rep_payload(*await attempt(work))

@@ -1,0 +1,163 @@
+"""Invitations (Client Portal Manager) and registration from an invitation link."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from app.context import Info, timeouts
+from models.enums import PortalAccountKind, TokenState
+from models.invitations import Invitation as InvitationRow
+from resolvers import branding
+from resolvers import invitations as logic
+from schema.auth import LoginPayload, login_payload
+from schema.common import UserError, attempt
+from schema.permissions import CanManagePortalAccess
+
+strawberry.enum(TokenState, description="Where a link is in its life.")
+
+
+@strawberry.type(
+    description="A registration invitation as staff see it; the link itself is only "
+    "ever in the e-mail."
+)
+class Invitation:
+    id: strawberry.ID
+    kind: PortalAccountKind
+    client_id: strawberry.ID
+    representative_id: strawberry.ID | None
+    email: str = strawberry.field(description="Where the invitation was sent.")
+    state: TokenState
+    created_at: datetime
+    expires_at: datetime
+
+
+@strawberry.type(
+    description="What the registration page shows for a link: the agency's branding "
+    "and the kind of account, or only `valid: false`."
+)
+class InvitationInfo:
+    valid: bool
+    kind: PortalAccountKind | None = None
+    agency_name: str | None = None
+    agency_slug: str | None = None
+    logo_url: str | None = None
+    color: str | None = None
+    expires_at: datetime | None = None
+
+
+@strawberry.type
+class InvitationPayload:
+    invitation: Invitation | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class InviteClientInput:
+    client_id: strawberry.ID
+
+
+@strawberry.input
+class InviteRepresentativeInput:
+    representative_id: strawberry.ID
+
+
+@strawberry.input
+class RevokeInvitationInput:
+    invitation_id: strawberry.ID
+
+
+@strawberry.input
+class AcceptInvitationInput:
+    token: str
+    username: str
+    password: str = strawberry.field(description="At least 12 characters; common ones refused.")
+
+
+def _id(value: object) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+def to_invitation(row: InvitationRow) -> Invitation:
+    return Invitation(
+        id=_id(row.id),
+        kind=row.kind,
+        client_id=_id(row.client_id),
+        representative_id=_id(row.representative_id) if row.representative_id else None,
+        email=row.email,
+        state=row.state,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+def _payload(row: InvitationRow | None, errors: list[UserError]) -> InvitationPayload:
+    return InvitationPayload(invitation=to_invitation(row) if row else None, errors=errors)
+
+
+_ACCESS = [CanManagePortalAccess]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Public: what the registration page needs for a link.")
+    async def invitation(self, info: Info, token: str) -> InvitationInfo:
+        view = await logic.invitation_view(token)
+        if view is None:
+            return InvitationInfo(valid=False)
+        base = info.context.settings.public_base_url
+        return InvitationInfo(
+            valid=True,
+            kind=view.invitation.kind,
+            agency_name=view.agency.name,
+            agency_slug=view.agency.slug,
+            color=view.settings.color,
+            logo_url=branding.logo_url(base, view.agency.slug, view.logo),
+            expires_at=view.invitation.expires_at,
+        )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        permission_classes=_ACCESS,
+        description="E-mails the client a "
+        "registration link; an older link for the same client stops working.",
+    )
+    async def invite_client(self, info: Info, input: InviteClientInput) -> InvitationPayload:
+        base = info.context.settings.public_base_url
+        return _payload(
+            *await attempt(logic.invite_client(info.context.caller, input.client_id, base))
+        )
+
+    @strawberry.mutation(
+        permission_classes=_ACCESS,
+        description="E-mails the representative a "
+        "registration link; an older link for the same person stops working.",
+    )
+    async def invite_representative(
+        self, info: Info, input: InviteRepresentativeInput
+    ) -> InvitationPayload:
+        base = info.context.settings.public_base_url
+        work = logic.invite_representative(info.context.caller, input.representative_id, base)
+        return _payload(*await attempt(work))
+
+    @strawberry.mutation(permission_classes=_ACCESS)
+    async def revoke_invitation(
+        self, info: Info, input: RevokeInvitationInput
+    ) -> InvitationPayload:
+        work = logic.revoke_invitation(info.context.caller, input.invitation_id)
+        return _payload(*await attempt(work))
+
+    @strawberry.mutation(
+        description="Public: creates the portal account from a link and signs "
+        "in. A representative already registered for another client signs in "
+        "with their existing user name and password to add this client."
+    )
+    async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> LoginPayload:
+        ctx = info.context
+        work = logic.accept_invitation(
+            ctx.caller, timeouts(ctx.settings), input.token, input.username, input.password
+        )
+        return login_payload(*await attempt(work))

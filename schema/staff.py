@@ -1,0 +1,295 @@
+"""The Staff module and the agency's locations."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.permission import BasePermission
+
+from app.context import Info
+from models.agency import Location as LocationRow
+from models.enums import AppointmentNotification, Permission
+from resolvers import locations as locations_logic
+from resolvers import staff as logic
+from resolvers.errors import UserErrors
+from schema.common import UserError, attempt
+from schema.pagination import Page
+from schema.permissions import CanManageStaff, IsStaff
+
+UNSET: Any = strawberry.UNSET
+T = TypeVar("T")
+
+
+@strawberry.type(description="A place where the agency sees clients.")
+class Location:
+    id: strawberry.ID
+    name: str
+    address: str = strawberry.field(description="Postal address; empty when not given.")
+    time_zone: str = strawberry.field(
+        description="IANA time zone, such as America/Chicago; schedules at this location "
+        "are computed in it."
+    )
+
+
+@strawberry.type(description="A location a staff member works at.")
+class StaffLocation:
+    location: Location
+    is_default: bool = strawberry.field(
+        description="The staff member's default location; exactly one is, and it is listed first."
+    )
+
+
+@strawberry.type(description="A staff member of the agency.")
+class Staff:
+    id: strawberry.ID
+    first_name: str
+    last_name: str
+    email: str = strawberry.field(
+        description="First e-mail address, stored lowercase; also the sign-in name."
+    )
+    second_email: str | None = strawberry.field(
+        description='Second address ("Phone/SMS"), such as an e-mail-to-text gateway.'
+    )
+    permissions: list[Permission] = strawberry.field(description="What this staff member may do.")
+    appointment_notification: AppointmentNotification = strawberry.field(
+        description="Which address, if any, gets e-mail about new appointments."
+    )
+    is_active: bool = strawberry.field(description="Inactive staff cannot sign in.")
+    locations: list[StaffLocation] = strawberry.field(
+        description="Where they work, the default first."
+    )
+
+
+def to_location(row: LocationRow) -> Location:
+    return Location(
+        id=strawberry.ID(str(row.id)), name=row.name, address=row.address, time_zone=row.time_zone
+    )
+
+
+def to_staff(view: logic.StaffView) -> Staff:
+    row = view.staff
+    return Staff(
+        id=strawberry.ID(str(row.id)),
+        first_name=row.first_name,
+        last_name=row.last_name,
+        email=row.email,
+        second_email=row.second_email,
+        permissions=[Permission(p) for p in row.permissions],
+        appointment_notification=row.appointment_notification,
+        is_active=row.is_active,
+        locations=[
+            StaffLocation(location=to_location(link.location), is_default=link.is_default)
+            for link in view.locations
+        ],
+    )
+
+
+def _changes(data: object) -> dict[str, Any]:
+    skip = {"id", "staff_id"}
+    return {k: v for k, v in vars(data).items() if v is not UNSET and k not in skip}
+
+
+async def _query(info: Info, work: Awaitable[T]) -> T:
+    """A query has no errors payload: a bad argument (a cursor) is a readable GraphQL error
+    naming it, not a masked server error (an error that carries its path passes unmasked)."""
+    try:
+        return await work
+    except UserErrors as exc:
+        first = exc.errors[0]
+        extensions = {"code": "BAD_USER_INPUT", "field": first.field}
+        raise GraphQLError(first.message, path=info.path.as_list(), extensions=extensions) from None
+
+
+First = Annotated[int | None, strawberry.argument(description="Page size, at most 100.")]
+After = Annotated[str | None, strawberry.argument(description="nextCursor of the previous page.")]
+
+
+@strawberry.input
+class CreateLocationInput:
+    name: str = strawberry.field(description="At most 100 characters.")
+    address: str | None = None
+    time_zone: str = strawberry.field(description="IANA time zone, such as America/Chicago.")
+
+
+@strawberry.input
+class UpdateLocationInput:
+    id: strawberry.ID
+    name: str | None = UNSET
+    address: str | None = strawberry.field(default=UNSET, description="Null or empty clears it.")
+    time_zone: str | None = UNSET
+
+
+@strawberry.input(description="A new staff member has no password until they set one.")
+class CreateStaffInput:
+    first_name: str
+    last_name: str
+    email: str = strawberry.field(description="Unique within the agency, ignoring case.")
+    second_email: str | None = strawberry.field(default=None, description='"Phone/SMS" address.')
+    permissions: list[Permission] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class UpdateStaffInput:
+    id: strawberry.ID
+    first_name: str | None = UNSET
+    last_name: str | None = UNSET
+    email: str | None = UNSET
+    second_email: str | None = strawberry.field(default=UNSET, description="Null clears it.")
+    permissions: list[Permission] | None = strawberry.field(
+        default=UNSET, description="Replaces the whole set."
+    )
+    is_active: bool | None = UNSET
+
+
+@strawberry.input
+class UpdateStaffContactInput:
+    staff_id: strawberry.ID
+    email: str | None = UNSET
+    second_email: str | None = strawberry.field(
+        default=UNSET, description='The "Phone/SMS" address; null clears it.'
+    )
+
+
+@strawberry.input
+class SetStaffLocationsInput:
+    staff_id: strawberry.ID
+    location_ids: list[strawberry.ID] = strawberry.field(
+        description="Every location the staff member works at; replaces the current set."
+    )
+    default_location_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required, and one of locationIds, unless that list is empty."
+    )
+
+
+@strawberry.input
+class UpdateStaffAppointmentNotificationsInput:
+    staff_id: strawberry.ID
+    notification: AppointmentNotification = strawberry.field(
+        description="SECOND_EMAIL needs a second e-mail address."
+    )
+
+
+@strawberry.type
+class LocationPayload:
+    location: Location | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class StaffPayload:
+    staff: Staff | None
+    errors: list[UserError]
+
+
+def _staff_payload(view: logic.StaffView | None, errors: list[UserError]) -> StaffPayload:
+    return StaffPayload(staff=to_staff(view) if view else None, errors=errors)
+
+
+def _location_payload(row: LocationRow | None, errors: list[UserError]) -> LocationPayload:
+    return LocationPayload(location=to_location(row) if row else None, errors=errors)
+
+
+_MANAGE: list[type[BasePermission]] = [CanManageStaff]
+_STAFF: list[type[BasePermission]] = [IsStaff]
+# Any staff member may call these; the resolver lets those without MANAGE_STAFF act on
+# themselves only.
+_SELF_OR_MANAGE = _STAFF
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=_STAFF, description="The agency's locations.")
+    async def locations(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Page[Location]:
+        work = locations_logic.locations(info.context.agency_id, first, after)
+        page = await _query(info, work)
+        return Page(items=[to_location(r) for r in page.items], next_cursor=page.next_cursor)
+
+    @strawberry.field(permission_classes=_STAFF, description="Null if there is no such one.")
+    async def location(self, info: Info, id: strawberry.ID) -> Location | None:
+        row = await locations_logic.location(info.context.agency_id, id)
+        return to_location(row) if row else None
+
+    @strawberry.field(permission_classes=_MANAGE, description="The agency's staff, active or not.")
+    async def staff_members(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Page[Staff]:
+        page = await _query(info, logic.staff_members(info.context.agency_id, first, after))
+        return Page(items=[to_staff(v) for v in page.items], next_cursor=page.next_cursor)
+
+    @strawberry.field(
+        permission_classes=_SELF_OR_MANAGE,
+        description="A staff member: anyone with MANAGE_STAFF, or the staff member themselves. "
+        "Null if there is no such one.",
+    )
+    async def staff(self, info: Info, id: strawberry.ID) -> Staff | None:
+        view = await logic.staff_member(info.context.caller, id)
+        return to_staff(view) if view else None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=_MANAGE)
+    async def create_location(self, info: Info, input: CreateLocationInput) -> LocationPayload:
+        work = locations_logic.create_location(info.context.caller, _changes(input))
+        return _location_payload(*await attempt(work))
+
+    @strawberry.mutation(permission_classes=_MANAGE)
+    async def update_location(self, info: Info, input: UpdateLocationInput) -> LocationPayload:
+        work = locations_logic.update_location(info.context.caller, input.id, _changes(input))
+        return _location_payload(*await attempt(work))
+
+    @strawberry.mutation(
+        permission_classes=_MANAGE,
+        description="Adds a staff member with no password: they cannot sign in until they set "
+        "one through a one-time link.",
+    )
+    async def create_staff(self, info: Info, input: CreateStaffInput) -> StaffPayload:
+        work = logic.create_staff(info.context.caller, _changes(input))
+        return _staff_payload(*await attempt(work))
+
+    @strawberry.mutation(
+        permission_classes=_MANAGE,
+        description="Names, e-mail addresses, permissions and active state; MANAGE_STAFF only, "
+        "so nobody can change their own permissions without it.",
+    )
+    async def update_staff(self, info: Info, input: UpdateStaffInput) -> StaffPayload:
+        work = logic.update_staff(info.context.caller, input.id, _changes(input))
+        return _staff_payload(*await attempt(work))
+
+    @strawberry.mutation(
+        permission_classes=_SELF_OR_MANAGE,
+        description="First and second e-mail; MANAGE_STAFF, or the staff member themselves.",
+    )
+    async def update_staff_contact(
+        self, info: Info, input: UpdateStaffContactInput
+    ) -> StaffPayload:
+        work = logic.update_contact(info.context.caller, input.staff_id, _changes(input))
+        return _staff_payload(*await attempt(work))
+
+    @strawberry.mutation(
+        permission_classes=_SELF_OR_MANAGE,
+        description="Replaces where a staff member works; MANAGE_STAFF, or themselves.",
+    )
+    async def set_staff_locations(self, info: Info, input: SetStaffLocationsInput) -> StaffPayload:
+        work = logic.set_locations(
+            info.context.caller,
+            input.staff_id,
+            [str(i) for i in input.location_ids],
+            input.default_location_id,
+        )
+        return _staff_payload(*await attempt(work))
+
+    @strawberry.mutation(
+        permission_classes=_SELF_OR_MANAGE,
+        description="Which address gets appointment e-mail; MANAGE_STAFF, or themselves.",
+    )
+    async def update_staff_appointment_notifications(
+        self, info: Info, input: UpdateStaffAppointmentNotificationsInput
+    ) -> StaffPayload:
+        work = logic.update_notifications(info.context.caller, input.staff_id, input.notification)
+        return _staff_payload(*await attempt(work))
