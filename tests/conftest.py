@@ -19,6 +19,7 @@ from app.db import migrate
 from app.jobs import QUEUE_NAME, InProcessQueue, job_context
 from app.main import create_app
 from app.settings import Settings
+from resolvers import recovery
 from resolvers.clock import set_clock
 from tests.factories import Api
 from tests.mailbox import Mailbox, SmtpServer
@@ -103,7 +104,13 @@ def _system_clock() -> object:
 
 
 @pytest.fixture
-def mailbox(smtp_server: SmtpServer) -> Iterator[Mailbox]:
+async def mailbox(
+    smtp_server: SmtpServer, run_jobs: Callable[[], Awaitable[None]]
+) -> AsyncIterator[Mailbox]:
+    """An empty mailbox: mail that earlier tests left queued (on Redis, jobs wait for a
+    worker) is delivered first, so it cannot land in this test's mailbox."""
+    await recovery.drain()
+    await run_jobs()
     smtp_server.mailbox.messages.clear()
     yield smtp_server.mailbox
 
