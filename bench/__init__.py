@@ -1,0 +1,1 @@
+"""Benchmarks: GraphQL against plain Starlette in the same server, reported as ratios."""
