@@ -6,7 +6,6 @@ from datetime import date
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.permission import BasePermission
 
 from app.context import Info
@@ -14,8 +13,7 @@ from models.enums import ClientStatus
 from models.staff import Staff
 from resolvers import clients as logic
 from resolvers.clients import PortalAccountState
-from resolvers.errors import UserErrors
-from schema.common import UserError, attempt
+from schema.common import UserError, attempt, changes
 from schema.invitations import Invitation, to_invitation
 from schema.pagination import Page
 from schema.permissions import IsStaff
@@ -110,18 +108,6 @@ def to_client(view: logic.ClientView) -> Client:
         portal_account_state=view.account_state,
         invitations=[to_invitation(i) for i in view.invitations],
     )
-
-
-def _changes(data: object) -> dict[str, Any]:
-    return {k: v for k, v in vars(data).items() if v is not UNSET}
-
-
-def _bad_argument(info: Info, exc: UserErrors) -> GraphQLError:
-    """A query has no payload: a bad argument is a readable GraphQL error naming it, not a
-    masked server error (an error that carries its path is passed through unmasked)."""
-    first = exc.errors[0]
-    extensions = {"code": "BAD_USER_INPUT", "field": first.field}
-    return GraphQLError(first.message, path=info.path.as_list(), extensions=extensions)
 
 
 @strawberry.input
@@ -229,10 +215,7 @@ class Query:
             strawberry.argument(description="Words matched against first and last names."),
         ] = None,
     ) -> Page[Client]:
-        try:
-            page = await logic.list_clients(info.context.caller, first, after, search)
-        except UserErrors as exc:
-            raise _bad_argument(info, exc) from None
+        page = await logic.list_clients(info.context.caller, first, after, search)
         return Page(items=[to_client(v) for v in page.items], next_cursor=page.next_cursor)
 
     @strawberry.field(
@@ -248,13 +231,13 @@ class Query:
 class Mutation:
     @strawberry.mutation(permission_classes=_MANAGE)
     async def create_client(self, info: Info, input: CreateClientInput) -> ClientPayload:
-        work = logic.create_client(info.context.caller, _changes(input))
+        work = logic.create_client(info.context.caller, changes(input))
         return _client_payload(*await attempt(work))
 
     @strawberry.mutation(permission_classes=_MANAGE)
     async def update_client(self, info: Info, input: UpdateClientInput) -> ClientPayload:
-        changes = _changes(input)
-        work = logic.update_client(info.context.caller, changes.pop("id"), changes)
+        sent = changes(input)
+        work = logic.update_client(info.context.caller, sent.pop("id"), sent)
         return _client_payload(*await attempt(work))
 
     @strawberry.mutation(permission_classes=_MANAGE, description="Replaces the whole care team.")
@@ -271,13 +254,13 @@ class Mutation:
     async def create_representative(
         self, info: Info, input: CreateRepresentativeInput
     ) -> RepresentativePayload:
-        work = logic.create_representative(info.context.caller, _changes(input))
+        work = logic.create_representative(info.context.caller, changes(input))
         return _rep_payload(*await attempt(work))
 
     @strawberry.mutation(permission_classes=_MANAGE)
     async def update_representative(
         self, info: Info, input: UpdateRepresentativeInput
     ) -> RepresentativePayload:
-        changes = _changes(input)
-        work = logic.update_representative(info.context.caller, changes.pop("id"), changes)
+        sent = changes(input)
+        work = logic.update_representative(info.context.caller, sent.pop("id"), sent)
         return _rep_payload(*await attempt(work))

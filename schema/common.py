@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -41,6 +41,12 @@ class UserError:
 
 def to_user_errors(exc: UserErrors) -> list[UserError]:
     return [UserError(code=e.code, field=e.field, message=e.message) for e in exc.errors]
+
+
+def changes(data: object, *leave_out: str) -> dict[str, Any]:
+    """The fields of a partial-update input that the caller actually sent, less the ids that
+    name the object rather than change it."""
+    return {k: v for k, v in vars(data).items() if v is not strawberry.UNSET and k not in leave_out}
 
 
 async def attempt(work: Awaitable[T]) -> tuple[T | None, list[UserError]]:

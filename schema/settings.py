@@ -21,7 +21,7 @@ from models.settings import AgencySetup as AgencySetupRow
 from models.settings import PortalSettings as PortalSettingsRow
 from resolvers import branding as branding_logic
 from resolvers import settings as logic
-from schema.common import UserError, attempt
+from schema.common import UserError, attempt, changes
 from schema.permissions import CanManageAgencySettings, CanManagePortalSettings
 
 UNSET: Any = strawberry.UNSET
@@ -192,10 +192,6 @@ async def _load(info: Info) -> PortalSettings:
     return to_portal_settings(view, info.context.settings.public_base_url)
 
 
-def _changes(data: object) -> dict[str, Any]:
-    return {k: v for k, v in vars(data).items() if v is not UNSET}
-
-
 @strawberry.input
 class UpdateBrandingSettingsInput:
     color: str | None = UNSET
@@ -341,7 +337,7 @@ class Mutation:
     async def update_branding_settings(
         self, info: Info, input: UpdateBrandingSettingsInput
     ) -> PortalSettingsPayload:
-        _, errors = await attempt(logic.update_branding(info.context.caller, _changes(input)))
+        _, errors = await attempt(logic.update_branding(info.context.caller, changes(input)))
         return await _settings_payload(info, errors)
 
     @strawberry.mutation(permission_classes=_SETTINGS, description="GraphQL multipart upload.")
@@ -361,21 +357,21 @@ class Mutation:
     async def update_invitation_settings(
         self, info: Info, input: UpdateInvitationSettingsInput
     ) -> PortalSettingsPayload:
-        _, errors = await attempt(logic.update_invitations(info.context.caller, _changes(input)))
+        _, errors = await attempt(logic.update_invitations(info.context.caller, changes(input)))
         return await _settings_payload(info, errors)
 
     @strawberry.mutation(permission_classes=_SETTINGS)
     async def update_appointment_settings(
         self, info: Info, input: UpdateAppointmentSettingsInput
     ) -> PortalSettingsPayload:
-        _, errors = await attempt(logic.update_appointments(info.context.caller, _changes(input)))
+        _, errors = await attempt(logic.update_appointments(info.context.caller, changes(input)))
         return await _settings_payload(info, errors)
 
     @strawberry.mutation(permission_classes=_SETTINGS)
     async def update_messaging_settings(
         self, info: Info, input: UpdateMessagingSettingsInput
     ) -> PortalSettingsPayload:
-        _, errors = await attempt(logic.update_messaging(info.context.caller, _changes(input)))
+        _, errors = await attempt(logic.update_messaging(info.context.caller, changes(input)))
         return await _settings_payload(info, errors)
 
     @strawberry.mutation(permission_classes=_SETTINGS)
@@ -390,14 +386,14 @@ class Mutation:
     async def update_utility_settings(
         self, info: Info, input: UpdateUtilitySettingsInput
     ) -> PortalSettingsPayload:
-        _, errors = await attempt(logic.update_utilities(info.context.caller, _changes(input)))
+        _, errors = await attempt(logic.update_utilities(info.context.caller, changes(input)))
         return await _settings_payload(info, errors)
 
     @strawberry.mutation(permission_classes=_SETTINGS)
     async def update_form_settings(
         self, info: Info, input: UpdateFormSettingsInput
     ) -> PortalSettingsPayload:
-        _, errors = await attempt(logic.update_forms(info.context.caller, _changes(input)))
+        _, errors = await attempt(logic.update_forms(info.context.caller, changes(input)))
         return await _settings_payload(info, errors)
 
     @strawberry.mutation(permission_classes=_SETTINGS, description="Saved at once, per form.")
@@ -414,5 +410,5 @@ class Mutation:
     async def update_agency_setup(
         self, info: Info, input: UpdateAgencySetupInput
     ) -> AgencySetupPayload:
-        row, errors = await attempt(logic.update_agency_setup(info.context.caller, _changes(input)))
+        row, errors = await attempt(logic.update_agency_setup(info.context.caller, changes(input)))
         return AgencySetupPayload(setup=_pick(row, AgencySetup) if row else None, errors=errors)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.permission import BasePermission
 
 from app.context import Info
@@ -14,8 +12,7 @@ from models.agency import Location as LocationRow
 from models.enums import AppointmentNotification, Permission
 from resolvers import locations as locations_logic
 from resolvers import staff as logic
-from resolvers.errors import UserErrors
-from schema.common import UserError, attempt
+from schema.common import UserError, attempt, changes
 from schema.pagination import Page
 from schema.permissions import CanManageStaff, IsStaff
 
@@ -85,22 +82,6 @@ def to_staff(view: logic.StaffView) -> Staff:
             for link in view.locations
         ],
     )
-
-
-def _changes(data: object) -> dict[str, Any]:
-    skip = {"id", "staff_id"}
-    return {k: v for k, v in vars(data).items() if v is not UNSET and k not in skip}
-
-
-async def _query(info: Info, work: Awaitable[T]) -> T:
-    """A query has no errors payload: a bad argument (a cursor) is a readable GraphQL error
-    naming it, not a masked server error (an error that carries its path passes unmasked)."""
-    try:
-        return await work
-    except UserErrors as exc:
-        first = exc.errors[0]
-        extensions = {"code": "BAD_USER_INPUT", "field": first.field}
-        raise GraphQLError(first.message, path=info.path.as_list(), extensions=extensions) from None
 
 
 First = Annotated[int | None, strawberry.argument(description="Page size, at most 100.")]
@@ -206,7 +187,7 @@ class Query:
         self, info: Info, first: First = None, after: After = None
     ) -> Page[Location]:
         work = locations_logic.locations(info.context.agency_id, first, after)
-        page = await _query(info, work)
+        page = await work
         return Page(items=[to_location(r) for r in page.items], next_cursor=page.next_cursor)
 
     @strawberry.field(permission_classes=_STAFF, description="Null if there is no such one.")
@@ -218,7 +199,7 @@ class Query:
     async def staff_members(
         self, info: Info, first: First = None, after: After = None
     ) -> Page[Staff]:
-        page = await _query(info, logic.staff_members(info.context.agency_id, first, after))
+        page = await logic.staff_members(info.context.agency_id, first, after)
         return Page(items=[to_staff(v) for v in page.items], next_cursor=page.next_cursor)
 
     @strawberry.field(
@@ -235,12 +216,16 @@ class Query:
 class Mutation:
     @strawberry.mutation(permission_classes=_MANAGE)
     async def create_location(self, info: Info, input: CreateLocationInput) -> LocationPayload:
-        work = locations_logic.create_location(info.context.caller, _changes(input))
+        work = locations_logic.create_location(
+            info.context.caller, changes(input, "id", "staff_id")
+        )
         return _location_payload(*await attempt(work))
 
     @strawberry.mutation(permission_classes=_MANAGE)
     async def update_location(self, info: Info, input: UpdateLocationInput) -> LocationPayload:
-        work = locations_logic.update_location(info.context.caller, input.id, _changes(input))
+        work = locations_logic.update_location(
+            info.context.caller, input.id, changes(input, "id", "staff_id")
+        )
         return _location_payload(*await attempt(work))
 
     @strawberry.mutation(
@@ -249,7 +234,7 @@ class Mutation:
         "one through a one-time link.",
     )
     async def create_staff(self, info: Info, input: CreateStaffInput) -> StaffPayload:
-        work = logic.create_staff(info.context.caller, _changes(input))
+        work = logic.create_staff(info.context.caller, changes(input, "id", "staff_id"))
         return _staff_payload(*await attempt(work))
 
     @strawberry.mutation(
@@ -258,7 +243,7 @@ class Mutation:
         "so nobody can change their own permissions without it.",
     )
     async def update_staff(self, info: Info, input: UpdateStaffInput) -> StaffPayload:
-        work = logic.update_staff(info.context.caller, input.id, _changes(input))
+        work = logic.update_staff(info.context.caller, input.id, changes(input, "id", "staff_id"))
         return _staff_payload(*await attempt(work))
 
     @strawberry.mutation(
@@ -268,7 +253,9 @@ class Mutation:
     async def update_staff_contact(
         self, info: Info, input: UpdateStaffContactInput
     ) -> StaffPayload:
-        work = logic.update_contact(info.context.caller, input.staff_id, _changes(input))
+        work = logic.update_contact(
+            info.context.caller, input.staff_id, changes(input, "id", "staff_id")
+        )
         return _staff_payload(*await attempt(work))
 
     @strawberry.mutation(
