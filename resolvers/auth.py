@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from uuid import UUID
+
 from models.accounts import PortalAccount
 from models.agency import Agency
 from models.enums import AuditOutcome
@@ -15,71 +19,68 @@ from resolvers.sessions import IssuedSession, Timeouts, open_session, revoke
 _BAD_LOGIN = UserError(ErrorCode.INVALID_CREDENTIALS, "The sign-in details are not correct.")
 
 
+@dataclass(frozen=True)
+class _Door:
+    """What differs between staff and portal sign-in; the procedure is one."""
+
+    kind: str
+    object_type: str
+    lookup: Callable[[UUID, str], Awaitable[Staff | PortalAccount | None]]
+
+
+async def _find_staff(agency_id: UUID, email: str) -> Staff | None:
+    return await Staff.get_or_none(agency_id=agency_id, email=email, is_active=True)
+
+
+async def _find_account(agency_id: UUID, username: str) -> PortalAccount | None:
+    return await PortalAccount.get_or_none(agency_id=agency_id, username=username, is_active=True)
+
+
+_STAFF = _Door("staff", "Staff", _find_staff)
+_PORTAL = _Door("portal", "PortalAccount", _find_account)
+
+
 async def staff_login(
     caller: Caller, timeouts: Timeouts, agency_slug: str, email: str, password: str
 ) -> IssuedSession:
-    slug, who = agency_slug.strip().lower(), normalize_email(email)
-    await _check_limits(caller, "staff", slug, who)
-    agency = await Agency.get_or_none(slug=slug)
-    staff = None
-    if agency is not None:
-        staff = await Staff.get_or_none(
-            agency_id=agency.id, email=normalize_email(email), is_active=True
-        )
-    if not verify_password(staff.password_hash if staff else None, password) or staff is None:
-        await audit.record(
-            caller,
-            "staff.login",
-            "Staff",
-            staff.id if staff else None,
-            AuditOutcome.FAILURE,
-            agency_id=agency.id if agency else None,
-        )
-        await ratelimit.login_failed("staff", slug, who, caller.ip)
-        raise UserErrors([_BAD_LOGIN])
-    issued = await open_session(staff.agency_id, timeouts, staff_id=staff.id, ip=caller.ip)
-    await audit.record(
-        caller,
-        "staff.login",
-        "Staff",
-        staff.id,
-        agency_id=staff.agency_id,
-        actor_id=staff.id,
-    )
-    return issued
+    return await _login(caller, timeouts, _STAFF, agency_slug, normalize_email(email), password)
 
 
 async def portal_login(
     caller: Caller, timeouts: Timeouts, agency_slug: str, username: str, password: str
 ) -> IssuedSession:
-    slug, who = agency_slug.strip().lower(), normalize_username(username)
-    await _check_limits(caller, "portal", slug, who)
+    who = normalize_username(username)
+    return await _login(caller, timeouts, _PORTAL, agency_slug, who, password)
+
+
+async def _login(
+    caller: Caller, timeouts: Timeouts, door: _Door, agency_slug: str, who: str, password: str
+) -> IssuedSession:
+    slug, action = agency_slug.strip().lower(), f"{door.kind}.login"
+    await _check_limits(caller, door.kind, slug, who)
     agency = await Agency.get_or_none(slug=slug)
-    account = None
-    if agency is not None:
-        account = await PortalAccount.get_or_none(
-            agency_id=agency.id, username=normalize_username(username), is_active=True
-        )
-    if not verify_password(account.password_hash if account else None, password) or not account:
+    person = await door.lookup(agency.id, who) if agency else None
+    # The password is checked (against a dummy hash) even when nobody matched: same time.
+    if not verify_password(person.password_hash if person else None, password) or not person:
         await audit.record(
             caller,
-            "portal.login",
-            "PortalAccount",
-            account.id if account else None,
+            action,
+            door.object_type,
+            person.id if person else None,
             AuditOutcome.FAILURE,
             agency_id=agency.id if agency else None,
         )
-        await ratelimit.login_failed("portal", slug, who, caller.ip)
+        await ratelimit.login_failed(door.kind, slug, who, caller.ip)
         raise UserErrors([_BAD_LOGIN])
-    agency_id = account.agency_id
-    issued = await open_session(agency_id, timeouts, account_id=account.id, ip=caller.ip)
+    who_signed_in = {"staff_id": person.id} if door is _STAFF else {"account_id": person.id}
+    issued = await open_session(person.agency_id, timeouts, ip=caller.ip, **who_signed_in)
     await audit.record(
         caller,
-        "portal.login",
-        "PortalAccount",
-        account.id,
-        agency_id=agency_id,
-        actor_id=account.id,
+        action,
+        door.object_type,
+        person.id,
+        agency_id=person.agency_id,
+        actor_id=person.id,
     )
     return issued
 
