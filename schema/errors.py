@@ -66,5 +66,12 @@ class PortalErrors(MaskErrors):
                 processed.append(error)
         return processed
 
+    def _process_result(self, result: object) -> None:
+        # MaskErrors' own, without its isinstance() against a runtime-checkable Protocol:
+        # that check ran on every request and cost more than the rest of this extension.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
 
 ErrorFactory = Callable[[], PortalErrors]

@@ -123,23 +123,23 @@ query Shapes($yes: Boolean = true) {
 async def test_the_execution_shortcut_answers_exactly_as_graphql_core(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import schema
+    from schema import execution
 
     world = await make_world()
     token = await api.staff_token(world.agency, world.champion.email)
-    shortcut_objects = 0
-    original = schema.LeafFastPath._leaf_object
+    shortcut_rows = 0
+    original = execution.LeafFastPath._row
 
     def counting(self: Any, *args: Any) -> Any:
-        nonlocal shortcut_objects
-        shortcut_objects += 1
+        nonlocal shortcut_rows
+        shortcut_rows += 1
         return original(self, *args)
 
-    monkeypatch.setattr(schema.LeafFastPath, "_leaf_object", counting)
+    monkeypatch.setattr(execution.LeafFastPath, "_row", counting)
     fast = await api.post(SHAPES, token=token)
-    monkeypatch.setattr(schema, "LEAF_FAST_PATH", False)
+    monkeypatch.setattr(execution, "LEAF_FAST_PATH", False)
     normal = await api.post(SHAPES, token=token)
     assert "errors" not in normal, normal
     assert fast == normal
-    assert shortcut_objects > 0
+    assert shortcut_rows > 0
     assert len(normal["data"]["portalSettings"]["forms"]["forms"]) == len(world.forms)

@@ -1,0 +1,283 @@
+"""Executing queries fast without loosening anything: each distinct query text is parsed and
+validated once (limits included), and plain fields are resolved without graphql-core's
+per-field machinery. See bench/README.md for what each bought."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLID,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLString,
+    Undefined,
+    parse,
+    specified_rules,
+)
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+from app.settings import Settings
+
+# Distinct query texts remembered; bounded so unique texts cannot grow memory without limit.
+DOCUMENT_CACHE_SIZE = 1024
+
+
+class PreparedDocuments(SchemaExtension):
+    """Parse and validate each distinct query text once, then reuse the document and the verdict.
+
+    Why not strawberry's ParserCache + ValidationCache + QueryDepthLimiter / MaxAliasesLimiter /
+    MaxTokensLimiter (what this replaces): the limiters, built per request, made new rule
+    classes per request, so ValidationCache's key never repeated and every request was fully
+    validated (~half the GraphQL cost); and even on a hit, ValidationCache hashes the whole
+    document tree per request. Here the rules are built once per schema and the cache key is the
+    query text, so a repeated query costs two dict look-ups.
+
+    The limits are unchanged: the same depth and alias rules (same messages) run inside
+    validation, the token limit inside parsing, and the verdict depends only on the text.
+    A text that fails to parse is not cached: strawberry parses it again itself (with the token
+    limit) and reports the syntax error exactly as before.
+    """
+
+    def __init__(
+        self,
+        parse_cached: Callable[[str], DocumentNode],
+        validate_cached: Callable[[str], tuple[GraphQLError, ...]],
+        max_tokens: int,
+    ) -> None:
+        super().__init__()
+        self.parse_cached = parse_cached
+        self.validate_cached = validate_cached
+        self.max_tokens = max_tokens
+
+    def on_operation(self) -> Iterator[None]:
+        # Everything before strawberry's parse step, in one hook (each hook costs per request):
+        # strawberry skips parsing when a document is set and validation when errors are set.
+        # A text that fails to parse here (never cached) is parsed again by strawberry with
+        # the same token limit, and its syntax error reported as it always was.
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self.max_tokens
+        if context.query:
+            with suppress(GraphQLError):
+                context.graphql_document = self.parse_cached(context.query)
+                # A fresh list: strawberry and extensions may append to the errors they get.
+                context.pre_execution_errors = list(self.validate_cached(context.query))
+        yield
+
+
+def document_cache(
+    graphql_schema: Callable[[], GraphQLSchema], config: Settings
+) -> Callable[[], PreparedDocuments]:
+    rules: tuple[type[ASTValidationRule], ...] = (
+        *specified_rules,
+        max_depth_rule(config.max_query_depth, None),
+        max_aliases_rule(config.max_aliases),
+    )
+
+    @lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+    def parse_cached(query: str) -> DocumentNode:
+        return parse(query, max_tokens=config.max_tokens)
+
+    @lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+    def validate_cached(query: str) -> tuple[GraphQLError, ...]:
+        # validate_document adds strawberry's own rules (oneOf, Maybe), as strawberry would.
+        return tuple(validate_document(graphql_schema(), parse_cached(query), rules))
+
+    return lambda: PreparedDocuments(parse_cached, validate_cached, config.max_tokens)
+
+
+_LEAF = "_portal_leaf"
+_MISS = object()
+_PLAIN_VALUES = frozenset({str, int, float, bool})
+_STRINGS = frozenset({GraphQLString, GraphQLID})
+# Tests turn this off to compare the short way with graphql-core's own, answer for answer.
+LEAF_FAST_PATH = True
+
+
+def _identity(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
+    """Resolves plain scalar and enum attributes without graphql-core's per-field machinery.
+
+    Why: most fields of a list are plain attributes (a location's id, name, ...); for each,
+    graphql-core makes a path, a resolve info and runs the generic completion, which was most
+    of the execution cost. Only fields marked by `mark_leaves` take the short way:
+    strawberry's own "basic field" resolver (an attribute read that ignores info and arguments;
+    no permission classes or extensions) of scalar or enum type. An object whose selected
+    fields are all such leaves is built as one dict; in a mixed object each leaf is still
+    short-cut. Anything unusual (null, an exception, an awaitable, a value the scalar refuses,
+    a resolve middleware) goes graphql-core's normal way, which reports it exactly as before.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        self.leaf_fast_path = LEAF_FAST_PATH and (
+            manager is None or manager.get_field_resolver(_identity) is _identity
+        )
+
+    @staticmethod
+    def _plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[Any] | None:
+        """(response name, resolver, attribute, type) per selected field if all are plain
+        leaves, else None. Made once per list, then used for every row."""
+        plan = []
+        for response_name, field_details_list in grouped_field_set.items():
+            field_def = parent_type.fields.get(field_details_list[0].node.name.value)
+            mark = getattr(field_def.resolve, _LEAF, None) if field_def is not None else None
+            if mark is None:
+                return None
+            plan.append((response_name, field_def.resolve, *mark))
+        return plan
+
+    def _value(self, resolve: Any, attribute: str | None, leaf: Any, source: Any) -> Any:
+        """The field's output value, or _MISS when it must go the normal way."""
+        try:
+            # The attribute itself when strawberry would only read it, else its resolver.
+            value = getattr(source, attribute) if attribute else resolve(source, None)
+            kind = type(value)
+            if (kind is str and leaf in _STRINGS) or (kind is bool and leaf is GraphQLBoolean):
+                return value  # what coerce_output_value returns for these
+            if value is None or (
+                kind not in _PLAIN_VALUES
+                and (isinstance(value, Exception) or self.is_awaitable(value))
+            ):
+                return _MISS
+            coerced = leaf.coerce_output_value(value)
+        except Exception:
+            return _MISS
+        return _MISS if coerced is None or coerced is Undefined else coerced
+
+    def _row(self, plan: list[Any], source: Any) -> dict[str, Any] | None:
+        row: dict[str, Any] = {}
+        for response_name, resolve, leaf, attribute in plan:
+            value = self._value(resolve, attribute, leaf, source)
+            if value is _MISS:
+                return None
+            row[response_name] = value
+        return row
+
+    def _leaf_list(
+        self, item_type: Any, field_details_list: Any, items: Any
+    ) -> list[dict[str, Any]] | None:
+        """A list of plain objects (no interfaces, no @stream or @defer, no null items) whose
+        selected fields are all plain leaves, as dicts; else None."""
+        if not self.leaf_fast_path or not isinstance(items, list | tuple):
+            return None
+        named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        if not isinstance(named, GraphQLObjectType) or named.is_type_of is not None:
+            return None
+        if any(details.node.directives for details in field_details_list):
+            return None
+        grouped_field_set, defer_usages, _ = self.collect_subfields(named, field_details_list)
+        plan = None if defer_usages else self._plan(named, grouped_field_set)
+        if plan is None:
+            return None
+        rows = []
+        for item in items:
+            if item is None or self.is_awaitable(item):
+                return None
+            row = self._row(plan, item)
+            if row is None:
+                return None
+            rows.append(row)
+        return rows
+
+    def complete_iterable_value(
+        self,
+        item_type: Any,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        items: Any,
+        position_context: Any,
+    ) -> Any:
+        rows = self._leaf_list(item_type, field_details_list, items)
+        if rows is not None:
+            return rows
+        return super().complete_iterable_value(
+            item_type, field_details_list, info, path, items, position_context
+        )
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Any,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        if self.leaf_fast_path:
+            plan = self._plan(parent_type, grouped_field_set)
+            row = self._row(plan, source_value) if plan is not None else None
+            if row is not None:
+                return row
+        return super().execute_fields(
+            parent_type, source_value, path, grouped_field_set, position_context
+        )
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Any,
+        position_context: Any,
+    ) -> Any:
+        if self.leaf_fast_path:
+            field_def = parent_type.fields.get(field_details_list[0].node.name.value)
+            mark = getattr(field_def.resolve, _LEAF, None) if field_def is not None else None
+            if mark is not None:
+                value = self._value(field_def.resolve, mark[1], mark[0], source)
+                if value is not _MISS:
+                    return value
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+
+def mark_leaves(schema: GraphQLSchema) -> None:
+    """Marks the resolvers LeafFastPath may shortcut: strawberry's basic-field resolvers
+    (no resolver function, no arguments, no permission classes or extensions) of scalar or
+    enum type, nullable or not, with the attribute to read when strawberry would do no more
+    than getattr. Lists and objects are left to graphql-core."""
+    for named in schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+            continue
+        for field_def in named.fields.values():
+            resolve = field_def.resolve
+            if resolve is None or resolve.__name__ != "_get_basic_result" or field_def.args:
+                continue
+            leaf = field_def.type
+            if isinstance(leaf, GraphQLNonNull):
+                leaf = leaf.of_type
+            if isinstance(leaf, (GraphQLScalarType, GraphQLEnumType)):
+                setattr(resolve, _LEAF, (leaf, _plain_attribute(field_def)))
+
+
+def _plain_attribute(field_def: GraphQLField) -> str | None:
+    field = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (
+        type(field) is StrawberryField
+        and field.base_resolver is None
+        and field.default_resolver is getattr
+    ):
+        return field.python_name
+    return None
