@@ -10,7 +10,7 @@ from app.context import Info, timeouts
 from models.enums import Permission, PortalAccountKind
 from resolvers import auth
 from resolvers.sessions import IssuedSession
-from schema.common import UserError, attempt
+from schema.common import UserError, attempt, gid
 from schema.permissions import SignedIn
 
 
@@ -64,7 +64,7 @@ def login_payload(issued: IssuedSession | None, errors: list[UserError]) -> Logi
 
 
 def _id(value: object) -> strawberry.ID | None:
-    return strawberry.ID(str(value)) if value else None
+    return gid(value) if value else None
 
 
 @strawberry.type
@@ -74,7 +74,7 @@ class Query:
         principal = info.context.caller.principal
         assert principal is not None
         return Viewer(
-            agency_id=strawberry.ID(str(principal.agency_id)),
+            agency_id=gid(principal.agency_id),
             staff_id=_id(principal.staff_id),
             portal_account_id=_id(principal.account_id),
             portal_account_kind=principal.account_kind,

@@ -13,7 +13,7 @@ from models.enums import ClientStatus
 from models.staff import Staff
 from resolvers import clients as logic
 from resolvers.clients import PortalAccountState
-from schema.common import UserError, attempt, changes
+from schema.common import UserError, attempt, changes, gid
 from schema.invitations import Invitation, to_invitation
 from schema.pagination import Page
 from schema.permissions import IsStaff
@@ -71,21 +71,17 @@ class Client:
     )
 
 
-def _id(value: object) -> strawberry.ID:
-    return strawberry.ID(str(value))
-
-
 def to_care_team_member(staff: Staff) -> CareTeamMember:
     return CareTeamMember(
-        staff_id=_id(staff.id), first_name=staff.first_name, last_name=staff.last_name
+        staff_id=gid(staff.id), first_name=staff.first_name, last_name=staff.last_name
     )
 
 
 def to_representative(view: logic.RepresentativeView) -> Representative:
     rep = view.representative
     return Representative(
-        id=_id(rep.id),
-        client_id=_id(rep.client_id),
+        id=gid(rep.id),
+        client_id=gid(rep.client_id),
         first_name=rep.first_name,
         last_name=rep.last_name,
         email=rep.email,
@@ -97,7 +93,7 @@ def to_representative(view: logic.RepresentativeView) -> Representative:
 def to_client(view: logic.ClientView) -> Client:
     row = view.client
     return Client(
-        id=_id(row.id),
+        id=gid(row.id),
         first_name=row.first_name,
         last_name=row.last_name,
         email=row.email,

@@ -43,6 +43,11 @@ def to_user_errors(exc: UserErrors) -> list[UserError]:
     return [UserError(code=e.code, field=e.field, message=e.message) for e in exc.errors]
 
 
+def gid(value: object) -> strawberry.ID:
+    """An opaque GraphQL ID from a row's UUID."""
+    return strawberry.ID(str(value))
+
+
 def changes(data: object, *leave_out: str) -> dict[str, Any]:
     """The fields of a partial-update input that the caller actually sent, less the ids that
     name the object rather than change it."""

@@ -12,7 +12,7 @@ from models.invitations import Invitation as InvitationRow
 from resolvers import branding
 from resolvers import invitations as logic
 from schema.auth import LoginPayload, login_payload
-from schema.common import UserError, attempt
+from schema.common import UserError, attempt, gid
 from schema.permissions import CanManagePortalAccess
 
 strawberry.enum(TokenState, description="Where a link is in its life.")
@@ -75,16 +75,12 @@ class AcceptInvitationInput:
     password: str = strawberry.field(description="At least 12 characters; common ones refused.")
 
 
-def _id(value: object) -> strawberry.ID:
-    return strawberry.ID(str(value))
-
-
 def to_invitation(row: InvitationRow) -> Invitation:
     return Invitation(
-        id=_id(row.id),
+        id=gid(row.id),
         kind=row.kind,
-        client_id=_id(row.client_id),
-        representative_id=_id(row.representative_id) if row.representative_id else None,
+        client_id=gid(row.client_id),
+        representative_id=gid(row.representative_id) if row.representative_id else None,
         email=row.email,
         state=row.state,
         created_at=row.created_at,

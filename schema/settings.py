@@ -21,7 +21,7 @@ from models.settings import AgencySetup as AgencySetupRow
 from models.settings import PortalSettings as PortalSettingsRow
 from resolvers import branding as branding_logic
 from resolvers import settings as logic
-from schema.common import UserError, attempt, changes
+from schema.common import UserError, attempt, changes, gid
 from schema.permissions import CanManageAgencySettings, CanManagePortalSettings
 
 UNSET: Any = strawberry.UNSET
@@ -140,7 +140,7 @@ def _pick(row: Any, cls: type[Any]) -> Any:
 
 def _visibility(form: FormTemplate) -> FormVisibility:
     return FormVisibility(
-        form_id=strawberry.ID(str(form.id)),
+        form_id=gid(form.id),
         name=form.name,
         client_can_see=form.client_can_see,
         representative_can_see=form.representative_can_see,
@@ -170,7 +170,7 @@ def _branding(view: logic.SettingsView, base_url: str) -> BrandingSettings:
 def _appointments(row: PortalSettingsRow) -> AppointmentSettings:
     section: AppointmentSettings = _pick(row, AppointmentSettings)
     staff_id = row.notified_staff_id
-    section.notified_staff_id = strawberry.ID(str(staff_id)) if staff_id else None
+    section.notified_staff_id = gid(staff_id) if staff_id else None
     return section
 
 

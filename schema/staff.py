@@ -12,7 +12,7 @@ from models.agency import Location as LocationRow
 from models.enums import AppointmentNotification, Permission
 from resolvers import locations as locations_logic
 from resolvers import staff as logic
-from schema.common import UserError, attempt, changes
+from schema.common import UserError, attempt, changes, gid
 from schema.pagination import Page
 from schema.permissions import CanManageStaff, IsStaff
 
@@ -61,15 +61,13 @@ class Staff:
 
 
 def to_location(row: LocationRow) -> Location:
-    return Location(
-        id=strawberry.ID(str(row.id)), name=row.name, address=row.address, time_zone=row.time_zone
-    )
+    return Location(id=gid(row.id), name=row.name, address=row.address, time_zone=row.time_zone)
 
 
 def to_staff(view: logic.StaffView) -> Staff:
     row = view.staff
     return Staff(
-        id=strawberry.ID(str(row.id)),
+        id=gid(row.id),
         first_name=row.first_name,
         last_name=row.last_name,
         email=row.email,
