@@ -78,11 +78,12 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    settings = get_settings()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
-        host=args.host,
-        port=args.port,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
         ws="websockets-sansio",
         log_level="info",
     )

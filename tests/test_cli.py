@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.mailbox import free_port
 
 
 def portal(tmp: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -56,3 +60,32 @@ def test_create_agency_then_a_duplicate_slug_is_refused_by_name(migrated: Path) 
     duplicate = portal(migrated, *args, "--password", "a long enough password")
     assert duplicate.returncode == 2
     assert "slug: That slug is taken." in duplicate.stderr
+
+
+def test_serve_answers_on_the_port_from_the_environment(migrated: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env |= {"DATABASE_URL": f"sqlite://{migrated / 'cli.sqlite3'}", "PORT": str(port)}
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from app.cli import main; main()", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        page = _wait_for(f"http://127.0.0.1:{port}/graphql", {"Accept": "text/html"})
+        assert "graphiql" in page.lower()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_for(url: str, headers: dict[str, str]) -> str:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(url, headers=headers, timeout=5).text
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
