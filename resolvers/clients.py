@@ -23,7 +23,7 @@ from resolvers import access, audit
 from resolvers import validation as check
 from resolvers.clock import now
 from resolvers.errors import Collector, ErrorCode
-from resolvers.pagination import paginate
+from resolvers.pagination import Page, paginate
 from resolvers.principal import Caller, Principal
 from resolvers.tenancy import parse_id, scoped
 
@@ -54,12 +54,6 @@ class ClientView:
     representatives: list[RepresentativeView]
     account_state: PortalAccountState
     invitations: list[Invitation]
-
-
-@dataclass(frozen=True)
-class ClientPage:
-    items: list[ClientView]
-    next_cursor: str | None
 
 
 # Who may see and change what
@@ -162,13 +156,13 @@ def _matching(query: QuerySet[Client], search: str | None) -> QuerySet[Client]:
 
 async def list_clients(
     caller: Caller, first: int | None, after: str | None, search: str | None
-) -> ClientPage:
+) -> Page[ClientView]:
     principal = _principal(caller)
     page = await paginate(_matching(visible_clients(principal), search), first, after, PAGE_CAP)
     # One event per client shown: the trail says whose records were disclosed to whom.
     for client in page.items:
         await audit.record(caller, "client.list", "Client", client.id)
-    return ClientPage(await client_views(principal.agency_id, page.items), page.next_cursor)
+    return Page(await client_views(principal.agency_id, page.items), page.next_cursor)
 
 
 async def get_client(caller: Caller, client_id: str) -> ClientView | None:

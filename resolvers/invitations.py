@@ -25,7 +25,14 @@ from resolvers.errors import ErrorCode, UserError, UserErrors
 from resolvers.outbox import queue_mail
 from resolvers.passwords import hash_password, password_problem, verify_password
 from resolvers.principal import Caller
-from resolvers.sessions import IssuedSession, Timeouts, hash_token, new_token, open_session
+from resolvers.sessions import (
+    IssuedSession,
+    Timeouts,
+    hash_token,
+    new_token,
+    open_session,
+    usable_link,
+)
 from resolvers.tenancy import get_scoped
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -166,16 +173,8 @@ def _render(
         ) from exc
 
 
-async def usable_invitation(token: str) -> Invitation | None:
-    """Expiry is enforced here, at use; the cron job only tidies up."""
-    invitation = await Invitation.get_or_none(token_hash=hash_token(token))
-    if invitation is None or invitation.state != TokenState.ACTIVE:
-        return None
-    return invitation if invitation.expires_at > now() else None
-
-
 async def invitation_view(token: str) -> InvitationView | None:
-    invitation = await usable_invitation(token)
+    invitation = await usable_link(Invitation, token)
     if invitation is None:
         return None
     agency_id = invitation.agency_id
@@ -190,7 +189,7 @@ async def invitation_view(token: str) -> InvitationView | None:
 async def accept_invitation(
     caller: Caller, timeouts: Timeouts, token: str, username: str, password: str
 ) -> IssuedSession:
-    invitation = await usable_invitation(token)
+    invitation = await usable_link(Invitation, token)
     if invitation is None:
         raise UserErrors([_INVALID])
     username = username.strip().lower()

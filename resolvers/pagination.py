@@ -13,12 +13,15 @@ from tortoise.queryset import QuerySet
 from resolvers.errors import ErrorCode, UserError, UserErrors
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 DEFAULT_PAGE = 50
 
 
 @dataclass(frozen=True)
-class Page(Generic[M]):
-    items: list[M]
+class Page(Generic[T]):
+    """Rows, or views built from them, and the cursor of the next page."""
+
+    items: list[T]
     next_cursor: str | None
 
 

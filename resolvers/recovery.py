@@ -35,7 +35,7 @@ from resolvers.errors import Collector, ErrorCode, UserError, UserErrors
 from resolvers.outbox import queue_mail
 from resolvers.passwords import hash_password, password_problem
 from resolvers.principal import Caller
-from resolvers.sessions import hash_token, new_token, revoke_all
+from resolvers.sessions import hash_token, new_token, revoke_all, usable_link
 
 log = logging.getLogger("portal.recovery")
 
@@ -189,14 +189,6 @@ async def request_username_recovery(
 # --- using a reset link ------------------------------------------------------------------------
 
 
-async def _usable(token: str) -> PasswordReset | None:
-    """Expiry is enforced here, at use; the cron job only tidies up."""
-    reset = await PasswordReset.get_or_none(token_hash=hash_token(token.strip()))
-    if reset is None or reset.state != TokenState.ACTIVE or reset.expires_at <= now():
-        return None
-    return reset
-
-
 async def _refuse_link(caller: Caller, agency_id: UUID | None = None) -> UserErrors:
     await ratelimit.reset_failed(caller.ip)
     await audit.record(
@@ -207,7 +199,7 @@ async def _refuse_link(caller: Caller, agency_id: UUID | None = None) -> UserErr
 
 async def reset_password(caller: Caller, token: str, new_password: str) -> None:
     await ratelimit.check_reset(caller.ip)
-    reset = await _usable(token) if token.strip() else None
+    reset = await usable_link(PasswordReset, token) if token.strip() else None
     account = None
     if reset is not None:
         account = await PortalAccount.get_or_none(id=reset.account_id, is_active=True)

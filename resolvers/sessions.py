@@ -6,11 +6,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from uuid import UUID
 
 from models.accounts import PortalAccount, Session
 from models.clients import Representative
-from models.enums import Permission, PortalAccountKind
+from models.enums import Permission, PortalAccountKind, TokenState
+from models.invitations import Invitation, PasswordReset
 from models.staff import Staff
 from resolvers.clock import now
 from resolvers.principal import Principal
@@ -37,6 +39,18 @@ def new_token() -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+L = TypeVar("L", Invitation, PasswordReset)
+
+
+async def usable_link(model: type[L], token: str) -> L | None:
+    """An invitation or reset link that may still be used. Expiry is enforced here, at use;
+    the cron jobs only tidy up."""
+    link = await model.get_or_none(token_hash=hash_token(token.strip()))
+    if link is None or link.state != TokenState.ACTIVE or link.expires_at <= now():
+        return None
+    return link
 
 
 def _expiry(session: Session, timeouts: Timeouts) -> datetime:

@@ -20,7 +20,7 @@ from models.staff import Staff, StaffLocation
 from resolvers import access, audit
 from resolvers import validation as check
 from resolvers.errors import Collector, ErrorCode, UserError, UserErrors
-from resolvers.pagination import paginate
+from resolvers.pagination import Page, paginate
 from resolvers.principal import Caller, Principal
 from resolvers.tenancy import get_scoped, parse_id, scoped
 
@@ -39,12 +39,6 @@ class StaffView:
 
     staff: Staff
     locations: list[StaffLocationView]
-
-
-@dataclass(frozen=True)
-class StaffPage:
-    items: list[StaffView]
-    next_cursor: str | None
 
 
 def _not_found(field_name: str) -> UserErrors:
@@ -77,10 +71,10 @@ async def _view(agency_id: UUID, staff: Staff) -> StaffView:
     return StaffView(staff, links.get(staff.id, []))
 
 
-async def staff_members(agency_id: UUID, first: int | None, after: str | None) -> StaffPage:
+async def staff_members(agency_id: UUID, first: int | None, after: str | None) -> Page[StaffView]:
     page = await paginate(scoped(Staff, agency_id), first, after, PAGE_CAP)
     links = await _locations_of(agency_id, [s.id for s in page.items])
-    return StaffPage([StaffView(s, links.get(s.id, [])) for s in page.items], page.next_cursor)
+    return Page([StaffView(s, links.get(s.id, [])) for s in page.items], page.next_cursor)
 
 
 async def _self_or_manager(caller: Caller, staff_id: str, action: str) -> Principal:

@@ -71,21 +71,21 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
 
 
 async def expire_invitations(ctx: dict[str, Any]) -> int:
-    """Tidies up and reports: expiry is enforced when a link is used, not by this job."""
-    at = now()
-    count: int = await Invitation.filter(state=TokenState.ACTIVE, expires_at__lte=at).update(
-        state=TokenState.EXPIRED, finished_at=at
-    )
-    log.info("expired %d invitation(s)", count)
-    return count
+    return await _expire(Invitation, "invitation(s)")
 
 
 async def expire_password_resets(ctx: dict[str, Any]) -> int:
+    return await _expire(PasswordReset, "password reset link(s)")
+
+
+async def _expire(model: type[Invitation] | type[PasswordReset], what: str) -> int:
+    """One set-based statement. Tidies up and reports: expiry is enforced when a link is
+    used, not by these jobs."""
     at = now()
-    count: int = await PasswordReset.filter(state=TokenState.ACTIVE, expires_at__lte=at).update(
+    count: int = await model.filter(state=TokenState.ACTIVE, expires_at__lte=at).update(
         state=TokenState.EXPIRED, finished_at=at
     )
-    log.info("expired %d password reset link(s)", count)
+    log.info("expired %d %s", count, what)
     return count
 
 
