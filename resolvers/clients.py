@@ -25,7 +25,7 @@ from resolvers.clock import now
 from resolvers.errors import Collector, ErrorCode
 from resolvers.pagination import Page, paginate
 from resolvers.principal import Caller, Principal
-from resolvers.sessions import ENDED, announce, revoke_all
+from resolvers.sessions import ACCESS_CHANGED, ENDED, announce, revoke_all
 from resolvers.tenancy import parse_id, scoped
 
 SEE_ALL = frozenset({Permission.MANAGE_PORTAL_ACCESS, Permission.VIEW_ALL_CLIENTS})
@@ -319,9 +319,13 @@ async def update_representative(
     assert found is not None
     async with in_transaction():
         rep = await scoped(Representative, principal.agency_id).select_for_update().get(id=uid)
+        moved = "client_id" in changes and changes["client_id"] != rep.client_id
         rep.update_from_dict(changes)
         await rep.save()
         await audit.record(caller, "representative.update", "Representative", rep.id)
+    if moved and rep.account_id is not None:
+        # Their open sockets no longer represent the client they were opened for.
+        await announce(ACCESS_CHANGED, account_id=rep.account_id)
     return await representative_view(rep)
 
 

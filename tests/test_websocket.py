@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from app.context import timeouts
 from app.settings import Settings
 from models.accounts import Session
+from models.clients import Client
 from models.enums import Permission, TokenState
 from models.invitations import PasswordReset
 from resolvers.clock import now
@@ -39,6 +40,10 @@ mutation ($input: SetPortalAccountActiveInput!) {
     client { portalAccountState representatives { portalAccountState } }
     errors { code field }
   }
+}"""
+UPDATE_REPRESENTATIVE = """
+mutation ($input: UpdateRepresentativeInput!) {
+  updateRepresentative(input: $input) { errors { code field } }
 }"""
 RESET_PASSWORD = """
 mutation ($input: ResetPasswordInput!) { resetPassword(input: $input) { ok errors { code } } }"""
@@ -268,6 +273,21 @@ async def test_a_granted_permission_keeps_the_socket_open_and_takes_effect(
         await web.data(UPDATE_STAFF, grant, champion)
         after = await sock.execute(PORTAL_SETTINGS)
     assert after["data"]["portalSettings"]["branding"]
+
+
+async def test_moving_a_representative_to_another_client_closes_their_socket_4403(
+    server: str, web: Api
+) -> None:
+    world = await make_world()
+    sibling = await Client.create(agency=world.agency, first_name="Sam", last_name="Client")
+    desk = await web.staff_token(world.agency, "desk@a.test")
+    token = await web.portal_token(world.agency, "guardian")
+    async with GqlSocket.opened(server, bearer(token)) as sock:
+        await sock.acknowledged()
+        move = {"input": {"id": str(world.representative.id), "clientId": str(sibling.id)}}
+        answer = await web.data(UPDATE_REPRESENTATIVE, move, desk)
+        assert answer["updateRepresentative"]["errors"] == []
+        assert await sock.closed() == (4403, "Forbidden")
 
 
 @pytest.mark.parametrize("whose", ["client", "representative"])
