@@ -21,7 +21,9 @@ from tortoise.contrib.starlette import RegisterTortoise
 from app.context import Context, timeouts
 from app.db import ensure_sqlite_dir, tortoise_config
 from app.jobs import running_queue
+from app.pubsub import running_bus
 from app.settings import Settings, get_settings
+from app.websocket import SessionSocket
 from resolvers import ratelimit, recovery
 from resolvers.branding import logo_for_slug
 from resolvers.principal import Caller, Principal
@@ -40,6 +42,8 @@ def client_ip(conn: HTTPConnection) -> str | None:
 
 
 class PortalGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = SessionSocket
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             build_schema(settings),
@@ -123,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             RegisterTortoise(app, config=tortoise_config(settings.database_url)),
             running_queue(settings) as queue,
             ratelimit.installed(settings.redis_url),
+            running_bus(settings),
         ):
             app.state.jobs = queue
             yield

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
 
     session_idle_minutes: int = Field(default=30, gt=0)
     session_absolute_hours: int = Field(default=12, gt=0)
+    # An open WebSocket re-checks its session at least this often, in case an event was lost.
+    ws_recheck_seconds: float = Field(default=30, gt=0)
 
     max_query_depth: int = Field(default=10, gt=0)
     max_aliases: int = Field(default=15, gt=0)

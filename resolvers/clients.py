@@ -25,6 +25,7 @@ from resolvers.clock import now
 from resolvers.errors import Collector, ErrorCode
 from resolvers.pagination import Page, paginate
 from resolvers.principal import Caller, Principal
+from resolvers.sessions import ACCESS_CHANGED, ENDED, announce, revoke_all
 from resolvers.tenancy import parse_id, scoped
 
 SEE_ALL = frozenset({Permission.MANAGE_PORTAL_ACCESS, Permission.VIEW_ALL_CLIENTS})
@@ -308,7 +309,7 @@ async def update_representative(
 ) -> RepresentativeView:
     principal = _principal(caller)
     c = Collector()
-    uid = parse_id(representative_id)
+    uid = parse_id(representative_id or "")
     found = await scoped(Representative, principal.agency_id, id=uid).first() if uid else None
     if found is None:
         c.add(ErrorCode.NOT_FOUND, "id", "No such representative.")
@@ -318,7 +319,62 @@ async def update_representative(
     assert found is not None
     async with in_transaction():
         rep = await scoped(Representative, principal.agency_id).select_for_update().get(id=uid)
+        moved = "client_id" in changes and changes["client_id"] != rep.client_id
         rep.update_from_dict(changes)
         await rep.save()
         await audit.record(caller, "representative.update", "Representative", rep.id)
+    if moved and rep.account_id is not None:
+        # Their open sockets no longer represent the client they were opened for.
+        await announce(ACCESS_CHANGED, account_id=rep.account_id)
     return await representative_view(rep)
+
+
+# Portal sign-in on and off
+
+
+async def _accounts_named(
+    c: Collector, principal: Principal, client_id: str | None, representative_id: str | None
+) -> tuple[Client | None, list[PortalAccount]]:
+    """The client shown in the answer, and the portal accounts the input names: the client's
+    own, or the representative's (one sign-in, shared by every client they represent)."""
+    if (client_id is None) == (representative_id is None):
+        c.add(ErrorCode.REQUIRED, None, "Name either a client or a representative.")
+        return None, []
+    if client_id is not None:
+        client = await _visible(principal, client_id)
+        if client is None:
+            c.add(ErrorCode.NOT_FOUND, "clientId", "No such client.")
+            return None, []
+        owned = scoped(PortalAccount, principal.agency_id, client_id=client.id)
+        return client, await owned.filter(kind=PortalAccountKind.CLIENT)
+    uid = parse_id(representative_id or "")
+    rep = await scoped(Representative, principal.agency_id, id=uid).first() if uid else None
+    client = await _visible(principal, str(rep.client_id)) if rep else None
+    if rep is None or client is None:
+        c.add(ErrorCode.NOT_FOUND, "representativeId", "No such representative.")
+        return None, []
+    accounts = await scoped(PortalAccount, principal.agency_id, id=rep.account_id)
+    return client, accounts if rep.account_id else []
+
+
+async def set_portal_account_active(
+    caller: Caller, client_id: str | None, representative_id: str | None, active: bool
+) -> ClientView:
+    """Turns a portal sign-in off or on. Either way every session of it ends (and open sockets
+    close): a deactivated person is out at once, and reactivation never revives an old token."""
+    principal = _principal(caller)
+    c = Collector()
+    client, accounts = await _accounts_named(c, principal, client_id, representative_id)
+    if client is not None and not accounts:
+        c.add(ErrorCode.NOT_FOUND, None, "No portal account yet: send an invitation first.")
+    c.raise_if_any()
+    assert client is not None
+    action = "portal_account.activate" if active else "portal_account.deactivate"
+    async with in_transaction():
+        for account in accounts:
+            await PortalAccount.filter(id=account.id).update(is_active=active)
+            await revoke_all(account_id=account.id)
+            await audit.record(caller, action, "PortalAccount", account.id)
+    for account in accounts:
+        await announce(ENDED, account_id=account.id)
+    return await _view(client)

@@ -35,7 +35,7 @@ from resolvers.errors import Collector, ErrorCode, UserError, UserErrors
 from resolvers.outbox import queue_mail
 from resolvers.passwords import hash_password, password_problem
 from resolvers.principal import Caller
-from resolvers.sessions import hash_token, new_token, revoke_all, usable_link
+from resolvers.sessions import ENDED, announce, hash_token, new_token, revoke_all, usable_link
 
 log = logging.getLogger("portal.recovery")
 
@@ -211,6 +211,7 @@ async def reset_password(caller: Caller, token: str, new_password: str) -> None:
     password_hash = hash_password(new_password)
     if not await _consume(caller, reset, account, password_hash):
         raise await _refuse_link(caller, reset.agency_id)
+    await announce(ENDED, account_id=account.id)
 
 
 async def _consume(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
@@ -14,6 +14,7 @@ from models.clients import Representative
 from models.enums import Permission, PortalAccountKind, TokenState
 from models.invitations import Invitation, PasswordReset
 from models.staff import Staff
+from resolvers import events
 from resolvers.clock import now
 from resolvers.principal import Principal
 
@@ -79,18 +80,43 @@ async def open_session(
     return IssuedSession(token, _expiry(session, timeouts))
 
 
+def bearer(value: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value (the scheme in any case)."""
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    principal: Principal
+    lapses_at: datetime = field(compare=False)
+
+
 async def principal_for_token(token: str, timeouts: Timeouts) -> Principal | None:
+    live = await check_session(token, timeouts)
+    return live.principal if live else None
+
+
+async def check_session(
+    token: str, timeouts: Timeouts, *, touch: bool = True
+) -> LiveSession | None:
+    """The one lookup from token to principal: None once the session is revoked, lapsed, or its
+    person deactivated. `touch=False` for re-checks that are not the person's own activity (an
+    open socket's timer), so they never keep an idle session alive."""
     session = await Session.filter(token_hash=hash_token(token), revoked_at=None).first()
     if session is None:
         return None
     current = now()
     if current >= _expiry(session, timeouts):
         return None
-    if current - session.last_seen_at >= _TOUCH_EVERY:
+    if touch and current - session.last_seen_at >= _TOUCH_EVERY:
         await Session.filter(id=session.id).update(last_seen_at=current)
+        session.last_seen_at = current
     if session.staff_id is not None:
-        return await _staff_principal(session)
-    return await _portal_principal(session)
+        principal = await _staff_principal(session)
+    else:
+        principal = await _portal_principal(session)
+    return LiveSession(principal, _expiry(session, timeouts)) if principal else None
 
 
 async def _staff_principal(session: Session) -> Principal | None:
@@ -127,11 +153,45 @@ async def represented_clients(account: PortalAccount) -> frozenset[UUID]:
 
 
 async def revoke(session_id: UUID) -> None:
+    """Ends one session and tells every process (no transaction is open here)."""
     await Session.filter(id=session_id, revoked_at=None).update(revoked_at=now())
+    await events.publish(session_channel(session_id), change=ENDED)
 
 
 async def revoke_all(*, staff_id: UUID | None = None, account_id: UUID | None = None) -> int:
-    """Ends every session of one person (after a password reset, or deactivation)."""
+    """Ends every session of one person (after a password reset, or deactivation). Usually
+    runs inside the caller's transaction: the caller calls `announce` after it commits."""
     query = Session.filter(revoked_at=None)
     query = query.filter(staff_id=staff_id) if staff_id else query.filter(account_id=account_id)
     return await query.update(revoked_at=now())
+
+
+# Events: who listens and what they do is app/websocket.py's business. Each names a session or
+# a person; a listener re-checks its session from the database, so an event never has to say
+# more than "look again".
+
+ENDED = "ENDED"
+ACCESS_CHANGED = "ACCESS_CHANGED"
+
+
+def session_channel(session_id: UUID) -> str:
+    return f"session:{session_id}"
+
+
+def person_channel(*, staff_id: UUID | None = None, account_id: UUID | None = None) -> str:
+    return f"staff:{staff_id}" if staff_id else f"account:{account_id}"
+
+
+def channels_of(principal: Principal) -> tuple[str, str]:
+    """What a socket of this principal listens to."""
+    who = person_channel(staff_id=principal.staff_id, account_id=principal.account_id)
+    return session_channel(principal.session_id), who
+
+
+async def announce(
+    change: str, *, staff_id: UUID | None = None, account_id: UUID | None = None
+) -> None:
+    """After commit: this person's sessions ended (ENDED) or their access changed
+    (ACCESS_CHANGED); every process's open sockets of theirs re-check."""
+    channel = person_channel(staff_id=staff_id, account_id=account_id)
+    await events.publish(channel, change=change)

@@ -22,6 +22,7 @@ from resolvers import validation as check
 from resolvers.errors import Collector, ErrorCode, UserError, UserErrors
 from resolvers.pagination import Page, paginate
 from resolvers.principal import Caller, Principal
+from resolvers.sessions import ACCESS_CHANGED, ENDED, announce, revoke_all
 from resolvers.tenancy import get_scoped, parse_id, scoped
 
 PAGE_CAP = 100
@@ -152,6 +153,7 @@ def _own_access(c: Collector, principal: Principal, staff: Staff, changes: dict[
 
 async def _save(caller: Caller, staff: Staff, changes: dict[str, Any], action: str) -> Staff:
     permissions_changed = "permissions" in changes and changes["permissions"] != staff.permissions
+    active_changed = "is_active" in changes and changes["is_active"] != staff.is_active
     try:
         async with in_transaction():
             staff.update_from_dict(changes)
@@ -159,8 +161,16 @@ async def _save(caller: Caller, staff: Staff, changes: dict[str, Any], action: s
             await audit.record(caller, action, "Staff", staff.id)
             if permissions_changed:
                 await audit.record(caller, "staff.permissions.update", "Staff", staff.id)
+            if active_changed:
+                # Either way no earlier token works again: deactivation ends the sessions, and
+                # reactivation ends any left from before sessions were revoked on deactivation.
+                await revoke_all(staff_id=staff.id)
     except IntegrityError as exc:  # a concurrent save took the address first
         raise _duplicate_email() from exc
+    if active_changed:
+        await announce(ENDED, staff_id=staff.id)
+    elif permissions_changed:
+        await announce(ACCESS_CHANGED, staff_id=staff.id)
     return staff
 
 

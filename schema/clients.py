@@ -16,7 +16,7 @@ from resolvers.clients import PortalAccountState
 from schema.common import UserError, attempt, changes, gid
 from schema.invitations import Invitation, to_invitation
 from schema.pagination import Page
-from schema.permissions import IsStaff
+from schema.permissions import CanManagePortalAccess, IsStaff
 
 UNSET: Any = strawberry.UNSET
 
@@ -156,6 +156,23 @@ class UpdateRepresentativeInput:
     relationship: str | None = UNSET
 
 
+@strawberry.input(description="Whose portal sign-in to turn on or off: exactly one of the two ids.")
+class SetPortalAccountActiveInput:
+    client_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The client's own portal account."
+    )
+    representative_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A representative's portal account: one sign-in, so it changes for every "
+        "client that person represents.",
+    )
+    active: bool = strawberry.field(
+        description="False: the person can no longer sign in, and their sessions end at once "
+        "(open WebSockets close with 4401). True: they can sign in again with their password; "
+        "tokens issued before stay invalid."
+    )
+
+
 @strawberry.type
 class ClientPayload:
     client: Client | None
@@ -260,3 +277,18 @@ class Mutation:
         sent = changes(input)
         work = logic.update_representative(info.context.caller, sent.pop("id"), sent)
         return _rep_payload(*await attempt(work))
+
+    @strawberry.mutation(
+        permission_classes=[CanManagePortalAccess],
+        description="Deactivates or reactivates a client's or representative's portal sign-in "
+        "(MANAGE_PORTAL_ACCESS). Returns the client, with portalAccountState updated. Errors: "
+        "REQUIRED unless exactly one id is given, NOT_FOUND for an unknown client or "
+        "representative, or when there is no portal account yet.",
+    )
+    async def set_portal_account_active(
+        self, info: Info, input: SetPortalAccountActiveInput
+    ) -> ClientPayload:
+        ids = (input.client_id, input.representative_id)
+        client_id, rep_id = (str(i) if i is not None else None for i in ids)
+        work = logic.set_portal_account_active(info.context.caller, client_id, rep_id, input.active)
+        return _client_payload(*await attempt(work))

@@ -1,0 +1,181 @@
+"""The event bus the app installs: in-process by default, Redis pub/sub when REDIS_URL is set.
+
+Each process keeps its own subscribers (open sockets, later GraphQL subscriptions) in memory.
+With Redis, a publish goes to Redis and every process (this one included) hears it through one
+pattern subscription per process, so a subscriber is live as soon as it is registered locally:
+no per-channel round trip to Redis, and no window in which a just-registered socket misses an
+event. Events are small JSON objects carrying ids, never PHI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from app.settings import Settings
+from resolvers import events
+from resolvers.events import Event
+
+log = logging.getLogger("portal.pubsub")
+
+# A subscriber that falls this far behind loses events (and says so in the log) rather than
+# growing without bound; session events are a handful per socket.
+QUEUE_SIZE = 256
+_RECONNECT_SECONDS = 1.0
+
+
+class LocalSubscription:
+    """One subscriber's queue. Registered on entry, removed on exit."""
+
+    def __init__(self, bus: LocalBus, channels: tuple[str, ...]) -> None:
+        self.bus = bus
+        self.channels = channels
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
+
+    async def __aenter__(self) -> LocalSubscription:
+        self.bus.register(self)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.bus.unregister(self)
+
+    def __aiter__(self) -> LocalSubscription:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self.queue.get()
+
+    def offer(self, event: Event) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            log.warning("a subscriber on %s is %d behind; dropped", event.channel, QUEUE_SIZE)
+
+
+class LocalBus:
+    """In-process fan-out: the embedded default, and each process's half of the Redis bus."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[LocalSubscription]] = defaultdict(set)
+
+    def register(self, sub: LocalSubscription) -> None:
+        for channel in sub.channels:
+            self._subscribers[channel].add(sub)
+
+    def unregister(self, sub: LocalSubscription) -> None:
+        for channel in sub.channels:
+            subs = self._subscribers.get(channel)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subscribers[channel]
+
+    def deliver(self, event: Event) -> None:
+        for sub in list(self._subscribers.get(event.channel, ())):
+            sub.offer(event)
+
+    def subscribe(self, *channels: str) -> LocalSubscription:
+        return LocalSubscription(self, channels)
+
+    async def publish(self, channel: str, data: dict[str, Any]) -> None:
+        self.deliver(Event(channel, data))
+
+
+class RedisBus(LocalBus):
+    """Publishes through Redis; one pattern subscription per process feeds the local fan-out.
+
+    Redis pub/sub ignores the database number, so channel names carry it: two deployments (or
+    test runs) on different Redis databases of one server never hear each other.
+    """
+
+    def __init__(self, redis: Redis) -> None:
+        super().__init__()
+        self.redis = redis
+        db = redis.connection_pool.connection_kwargs.get("db", 0)
+        self.prefix = f"portal:{db}:events:"
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Returns once the pattern subscription is confirmed, so nothing published after
+        start-up is missed."""
+        pubsub = await self._subscribed()
+        self._reader = asyncio.create_task(self._read(pubsub))
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self.redis.aclose()
+
+    async def publish(self, channel: str, data: dict[str, Any]) -> None:
+        try:
+            await self.redis.publish(self.prefix + channel, json.dumps(data))
+        except Exception:
+            # Other processes fall back on their own re-checks; this one still hears it.
+            log.exception("Redis publish failed on %s; delivered in this process only", channel)
+            self.deliver(Event(channel, data))
+
+    async def _subscribed(self) -> PubSub:
+        pubsub = self.redis.pubsub()
+        await pubsub.psubscribe(self.prefix + "*")
+        while True:
+            message = await pubsub.get_message(timeout=5.0)
+            if message is not None and message["type"] == "psubscribe":
+                return pubsub
+
+    async def _read(self, pubsub: PubSub) -> None:
+        while True:
+            try:
+                await self._pump(pubsub)
+            except asyncio.CancelledError:
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                raise
+            except Exception:
+                log.warning("Redis pub/sub connection lost; reconnecting", exc_info=True)
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await asyncio.sleep(_RECONNECT_SECONDS)
+                with contextlib.suppress(Exception):
+                    pubsub = await self._subscribed()
+
+    async def _pump(self, pubsub: PubSub) -> None:
+        async for message in pubsub.listen():
+            if message["type"] != "pmessage":
+                continue
+            channel = message["channel"]
+            channel = channel.decode() if isinstance(channel, bytes) else str(channel)
+            try:
+                data = json.loads(message["data"])
+            except ValueError:
+                log.warning("ignored a malformed event on %s", channel)
+                continue
+            self.deliver(Event(channel.removeprefix(self.prefix), data))
+
+
+@contextlib.asynccontextmanager
+async def running_bus(settings: Settings) -> AsyncIterator[LocalBus]:
+    """Installs the bus for the app's lifetime (resolvers publish through resolvers/events)."""
+    if not settings.redis_url:
+        local = LocalBus()
+        events.install(local)
+        try:
+            yield local
+        finally:
+            events.install(None)
+        return
+    bus = RedisBus(Redis.from_url(settings.redis_url))
+    await bus.start()
+    events.install(bus)
+    try:
+        yield bus
+    finally:
+        events.install(None)
+        await bus.stop()
