@@ -26,8 +26,9 @@ class SessionToken:
 _DEVICE_HELP = (
     "The `deviceToken` this app received from its last successful sign-in to this account, "
     "if it has one. With a valid token, other people's failed attempts (from other addresses, "
-    "or from an address this device shares) never refuse this device; a token of another "
-    "account or agency, or an expired or unknown one, is ignored. Optional."
+    "or from an address this device shares) do not refuse this device: its own failures have "
+    "their own limit (10 in 15 minutes, 100 a day). A token of another account or agency, or "
+    "an expired or unknown one, is ignored. Optional."
 )
 
 
@@ -44,8 +45,9 @@ class LoginPayload:
         "retires it. Null when the sign-in was refused, and from acceptInvitation.",
     )
     errors: list[UserError] = strawberry.field(
-        description="INVALID_CREDENTIALS (wrong agency, name or password, told apart for no "
-        "one) or RATE_LIMITED (too many failures; the message says when to try again)."
+        description="Why the sign-in was refused. staffLogin/portalLogin: INVALID_CREDENTIALS "
+        "(wrong agency, name or password, never told apart) or RATE_LIMITED (too many failures; "
+        "the message says when to try again). acceptInvitation: see there."
     )
 
 
