@@ -92,7 +92,7 @@ class _Limit:
 
 # How long an outage lasts before Redis is tried again, and how long one Redis call may take.
 RETRY_AFTER_SECONDS = 5.0
-_REDIS_TIMEOUT_SECONDS = 0.5
+_REDIS_TIMEOUT_SECONDS = 1.0
 
 
 class _Counts:
