@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with (
             RegisterTortoise(app, config=tortoise_config(settings.database_url)),
             running_queue(settings) as queue,
-            ratelimit.installed(settings.redis_url),
+            ratelimit.installed(settings.redis_url, settings.secret_key),
             running_bus(settings),
         ):
             app.state.jobs = queue

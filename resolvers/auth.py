@@ -10,7 +10,7 @@ from models.accounts import PortalAccount
 from models.agency import Agency
 from models.enums import AuditOutcome
 from models.staff import Staff
-from resolvers import audit, ratelimit
+from resolvers import audit, devices, ratelimit
 from resolvers.errors import ErrorCode, UserError, UserErrors
 from resolvers.passwords import verify_password
 from resolvers.principal import Caller
@@ -40,26 +40,53 @@ _STAFF = _Door("staff", "Staff", _find_staff)
 _PORTAL = _Door("portal", "PortalAccount", _find_account)
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """A new session, and a device token for the app to keep and send with its next sign-in."""
+
+    session: IssuedSession
+    device_token: str
+
+
 async def staff_login(
-    caller: Caller, timeouts: Timeouts, agency_slug: str, email: str, password: str
-) -> IssuedSession:
-    return await _login(caller, timeouts, _STAFF, agency_slug, normalize_email(email), password)
+    caller: Caller,
+    timeouts: Timeouts,
+    agency_slug: str,
+    email: str,
+    password: str,
+    device_token: str | None = None,
+) -> SignedIn:
+    who = normalize_email(email)
+    return await _login(caller, timeouts, _STAFF, agency_slug, who, password, device_token)
 
 
 async def portal_login(
-    caller: Caller, timeouts: Timeouts, agency_slug: str, username: str, password: str
-) -> IssuedSession:
+    caller: Caller,
+    timeouts: Timeouts,
+    agency_slug: str,
+    username: str,
+    password: str,
+    device_token: str | None = None,
+) -> SignedIn:
     who = normalize_username(username)
-    return await _login(caller, timeouts, _PORTAL, agency_slug, who, password)
+    return await _login(caller, timeouts, _PORTAL, agency_slug, who, password, device_token)
 
 
 async def _login(
-    caller: Caller, timeouts: Timeouts, door: _Door, agency_slug: str, who: str, password: str
-) -> IssuedSession:
+    caller: Caller,
+    timeouts: Timeouts,
+    door: _Door,
+    agency_slug: str,
+    who: str,
+    password: str,
+    device_token: str | None,
+) -> SignedIn:
     slug, action = agency_slug.strip().lower(), f"{door.kind}.login"
-    await _check_limits(caller, door.kind, slug, who)
     agency = await Agency.get_or_none(slug=slug)
     person = await door.lookup(agency.id, who) if agency else None
+    device_id = ratelimit.known_device(_subject(door, person), device_token) if person else None
+    attempt = await ratelimit.login_attempt(door.kind, slug, who, caller.ip, device_id)
+    await _check_limits(caller, attempt)
     # The password is checked (against a dummy hash) even when nobody matched: same time.
     if not verify_password(person.password_hash if person else None, password) or not person:
         await audit.record(
@@ -70,10 +97,11 @@ async def _login(
             AuditOutcome.FAILURE,
             agency_id=agency.id if agency else None,
         )
-        await ratelimit.login_failed(door.kind, slug, who, caller.ip)
+        await ratelimit.login_failed(attempt)
         raise UserErrors([_BAD_LOGIN])
     who_signed_in = {"staff_id": person.id} if door is _STAFF else {"account_id": person.id}
     issued = await open_session(person.agency_id, timeouts, ip=caller.ip, **who_signed_in)
+    await ratelimit.login_succeeded(attempt)
     await audit.record(
         caller,
         action,
@@ -82,15 +110,19 @@ async def _login(
         agency_id=person.agency_id,
         actor_id=person.id,
     )
-    return issued
+    return SignedIn(issued, ratelimit.device_token(_subject(door, person), device_id))
 
 
-async def _check_limits(caller: Caller, kind: str, slug: str, who: str) -> None:
+def _subject(door: _Door, person: Staff | PortalAccount) -> devices.Subject:
+    return devices.Subject(door.kind, person.agency_id, person.id, person.password_hash or "")
+
+
+async def _check_limits(caller: Caller, attempt: ratelimit.LoginAttempt) -> None:
     """Refuses before the password is checked once failures have spent a limit (and audits it)."""
     try:
-        await ratelimit.check_login(kind, slug, who, caller.ip)
+        await ratelimit.check_login(attempt)
     except UserErrors:
-        await audit.record(caller, f"{kind}.login", None, None, AuditOutcome.DENIED)
+        await audit.record(caller, f"{attempt.kind}.login", None, None, AuditOutcome.DENIED)
         raise
 
 

@@ -2,16 +2,23 @@
 
 Counted with the `limits` library's moving window: in process memory in the embedded default,
 in Redis when REDIS_URL is set, so every API process shares the counts. The app installs the
-storage at start-up (like resolvers/jobs); resolvers only call the functions below.
+storage at start-up (like resolvers/jobs); resolvers only call the functions below. When Redis
+is configured but unreachable, every count falls back to process memory (one warning per
+outage) and Redis is tried again after a short back-off: the limits never switch off.
 
 Nobody can lock an account out for good: nothing is stored on the account, every count lives
-in a window that expires on its own. Sign-in counts failures only, first per (account, address),
-so one stranger's guesses stop at their own address long before the much higher per-account
-limit, which only a many-address attack can reach, and only for as long as it keeps going.
+in a window that expires on its own. Sign-in counts failures only, and first asks whether the
+attempt comes from somewhere the account signed in from before: a device presenting a valid
+device token (resolvers/devices.py), or an address it signed in from within `known_for`.
+- Known device or address: only its own (account, device) or (account, address) bucket applies.
+  Strangers spending the per-account or per-address limits cannot lock the owner out there.
+- Anywhere else: per (account, address), then per account (bounding many-address attacks, by
+  the quarter hour and by the day), then per address (bounding guesses across many accounts,
+  e.g. made-up e-mails, from one address).
 
-Keys are SHA-256 of the identifiers: no e-mail address or user name is written to Redis.
-Counts are kept for the input as typed (normalized), whether or not such an account exists, so
-a limited answer says nothing about whether it does.
+Keys are SHA-256 of the identifiers: no e-mail address, user name or IP address is written to
+Redis. Counts are kept for the input as typed (normalized), whether or not such an account
+exists, so a limited answer says nothing about whether it does.
 """
 
 from __future__ import annotations
@@ -19,22 +26,27 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import secrets
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerHour, RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from redis.asyncio import Redis
 
+from resolvers import devices
 from resolvers.errors import ErrorCode, UserError, UserErrors
 
 log = logging.getLogger("portal.ratelimit")
 
 _NAMESPACE = "portal"
+T = TypeVar("T")
 
 
 def _minutes(amount: int, minutes: int) -> RateLimitItem:
@@ -45,14 +57,24 @@ def _hours(amount: int, hours: int = 1) -> RateLimitItem:
     return RateLimitItemPerHour(amount, hours, namespace=_NAMESPACE)
 
 
+def _days(amount: int) -> RateLimitItem:
+    return RateLimitItemPerDay(amount, 1, namespace=_NAMESPACE)
+
+
 @dataclass(frozen=True)
 class Policy:
     """How many attempts each window allows. Tests install short windows (see `use_policy`)."""
 
-    # Sign-in failures.
+    # Sign-in failures from an address or device that never signed in to the account.
     login_per_account_ip: RateLimitItem = field(default_factory=lambda: _minutes(10, 15))
     login_per_account: RateLimitItem = field(default_factory=lambda: _minutes(100, 15))
+    login_per_account_day: RateLimitItem = field(default_factory=lambda: _days(300))
     login_per_ip: RateLimitItem = field(default_factory=lambda: _minutes(50, 15))
+    # Sign-in failures from a known device or address: per (account, device or address).
+    login_per_known: RateLimitItem = field(default_factory=lambda: _minutes(10, 15))
+    login_per_known_day: RateLimitItem = field(default_factory=lambda: _days(100))
+    # How long, in seconds, a successful sign-in makes its address known for that account.
+    known_for: int = 90 * 24 * 3600
     # requestUsernameRecovery / requestPasswordReset, every request.
     recovery_per_account: RateLimitItem = field(default_factory=lambda: _hours(5))
     recovery_per_ip: RateLimitItem = field(default_factory=lambda: _hours(20))
@@ -66,35 +88,112 @@ class _Limit:
     key: str
 
 
-_storage: Storage = MemoryStorage()
-_limiter = MovingWindowRateLimiter(_storage)
+# --- storage: Redis when configured and reachable, process memory otherwise -------------------
+
+# How long an outage lasts before Redis is tried again, and how long one Redis call may take.
+RETRY_AFTER_SECONDS = 5.0
+_REDIS_TIMEOUT_SECONDS = 1.0
+
+
+class _Counts:
+    """Runs each operation on Redis, or on process memory while Redis is unreachable."""
+
+    def __init__(self, redis: RedisStorage | None, retry_after: float) -> None:
+        self.redis = MovingWindowRateLimiter(redis) if redis else None
+        self.memory = MovingWindowRateLimiter(_memory)
+        self.retry_after = retry_after
+        self.retry_at = 0.0
+        self.down = False
+
+    async def run(self, op: Callable[[MovingWindowRateLimiter], Awaitable[T]]) -> T:
+        if self.redis is not None and time.monotonic() >= self.retry_at:
+            try:
+                result = await op(self.redis)
+            except (StorageError, OSError) as exc:
+                self._outage(exc)
+            else:
+                if self.down:
+                    self.down = False
+                    log.warning("rate limit storage: Redis is back; counting there again")
+                return result
+        return await op(self.memory)
+
+    async def test(self, limit: _Limit) -> bool:
+        return await self.run(lambda lim: lim.test(limit.item, limit.key))
+
+    async def reset_time(self, limit: _Limit) -> float:
+        stats = await self.run(lambda lim: lim.get_window_stats(limit.item, limit.key))
+        return stats.reset_time
+
+    async def hit(self, limit: _Limit) -> None:
+        await self.run(lambda lim: lim.hit(limit.item, limit.key))
+
+    async def get(self, key: str) -> int:
+        return await self.run(lambda lim: lim.storage.get(key))
+
+    async def incr(self, key: str, expiry: int) -> None:
+        await self.run(lambda lim: lim.storage.incr(key, expiry))
+
+    def _outage(self, exc: Exception) -> None:
+        self.retry_at = time.monotonic() + self.retry_after
+        if not self.down:
+            self.down = True
+            cause = type(getattr(exc, "storage_error", exc)).__name__
+            log.warning(
+                "rate limit storage: Redis unreachable (%s); counting in process memory, "
+                "retrying every %.0f s",
+                cause,
+                self.retry_after,
+            )
+
+
+# One memory storage for the process: the embedded default and every Redis outage share it.
+_memory = MemoryStorage()
+_counts = _Counts(None, RETRY_AFTER_SECONDS)
 _policy = Policy()
+# Until the app installs SECRET_KEY's, a random key: tokens then last as long as the process.
+_device_key = devices.derive_key(secrets.token_hex(32))
 
 
-def install(redis_url: str | None) -> None:
-    """Redis when configured (shared by every API process), process memory otherwise."""
-    global _storage, _limiter
-    if redis_url:
-        uri = "async+" + redis_url
-        _storage = RedisStorage(uri, implementation="redispy", key_prefix="portal:ratelimit")
-    else:
-        _storage = MemoryStorage()
-    _limiter = MovingWindowRateLimiter(_storage)
+def _redis_storage(redis_url: str) -> RedisStorage:
+    return RedisStorage(
+        "async+" + redis_url,
+        implementation="redispy",
+        key_prefix="portal:ratelimit",
+        wrap_exceptions=True,
+        socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
+        socket_timeout=_REDIS_TIMEOUT_SECONDS,
+    )
+
+
+async def _close(counts: _Counts) -> None:
+    storage = counts.redis.storage if counts.redis else None
+    if isinstance(storage, RedisStorage) and isinstance(storage.bridge, RedispyBridge):
+        connection = storage.bridge.get_connection()
+        if isinstance(connection, Redis):
+            await connection.aclose()
 
 
 @asynccontextmanager
-async def installed(redis_url: str | None) -> AsyncIterator[None]:
-    """For the app's lifespan: installs the storage, and closes its connections at the end."""
-    install(redis_url)
+async def installed(
+    redis_url: str | None,
+    secret_key: str | None = None,
+    retry_after: float = RETRY_AFTER_SECONDS,
+) -> AsyncIterator[None]:
+    """For the app's lifespan (and tests): counts in Redis when configured (shared by every API
+    process), process memory otherwise; device tokens signed with SECRET_KEY. Restores what was
+    installed before on exit and closes the Redis connections."""
+    global _counts, _device_key
+    previous = _counts, _device_key
+    _counts = _Counts(_redis_storage(redis_url) if redis_url else None, retry_after)
+    if secret_key is not None:
+        _device_key = devices.derive_key(secret_key)
     try:
         yield
     finally:
-        storage = _storage
-        install(None)
-        if isinstance(storage, RedisStorage) and isinstance(storage.bridge, RedispyBridge):
-            connection = storage.bridge.get_connection()
-            if isinstance(connection, Redis):
-                await connection.aclose()
+        mine = _counts
+        _counts, _device_key = previous
+        await _close(mine)
 
 
 def use_policy(policy: Policy | None) -> Policy:
@@ -118,28 +217,17 @@ def _ip(ip: str | None) -> str:
 
 
 async def _blocked_until(limits: Sequence[_Limit]) -> float | None:
-    """When the last exhausted limit frees a slot (epoch seconds); None if none is exhausted.
-
-    A storage outage lets the request through (and is logged): sign-in must not stop working
-    because Redis is down."""
+    """When the last exhausted limit frees a slot (epoch seconds); None if none is exhausted."""
     until: float | None = None
-    try:
-        for limit in limits:
-            if not await _limiter.test(limit.item, limit.key):
-                stats = await _limiter.get_window_stats(limit.item, limit.key)
-                until = max(until or 0.0, stats.reset_time)
-    except Exception:
-        log.exception("rate limit storage unavailable; request allowed")
-        return None
+    for limit in limits:
+        if not await _counts.test(limit):
+            until = max(until or 0.0, await _counts.reset_time(limit))
     return until
 
 
 async def _hit(limits: Sequence[_Limit]) -> None:
-    try:
-        for limit in limits:
-            await _limiter.hit(limit.item, limit.key)
-    except Exception:
-        log.exception("rate limit storage unavailable; attempt not counted")
+    for limit in limits:
+        await _counts.hit(limit)
 
 
 def _refusal(until: float) -> UserErrors:
@@ -158,24 +246,87 @@ async def _refuse_if_blocked(limits: Sequence[_Limit]) -> None:
 # --- sign-in -----------------------------------------------------------------------------------
 
 
-def _login_limits(kind: str, agency_slug: str, who: str, ip: str | None) -> list[_Limit]:
-    account = _key("login", kind, agency_slug, who)
-    return [
-        _Limit(_policy.login_per_account_ip, _key("login", kind, agency_slug, who, _ip(ip))),
-        _Limit(_policy.login_per_account, account),
-        _Limit(_policy.login_per_ip, _key("login-ip", _ip(ip))),
-    ]
+def device_token(subject: devices.Subject, device_id: str | None) -> str:
+    """A fresh device token for a successful sign-in (same device id if it presented one)."""
+    return devices.issue(_device_key, subject, device_id)
 
 
-async def check_login(kind: str, agency_slug: str, who: str, ip: str | None) -> None:
+def known_device(subject: devices.Subject, token: str | None) -> str | None:
+    """The device id of a valid device token for this account, else None."""
+    return devices.verify(_device_key, subject, token)
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """One sign-in attempt and the buckets it counts in (see `login_attempt`)."""
+
+    kind: str
+    agency_slug: str
+    who: str
+    ip: str | None
+    limits: list[_Limit]
+
+
+def _known_address_keys(attempt_id: tuple[str, str, str, str], period: int) -> list[str]:
+    """The marker of this period and of the one before: an address stays known for at least
+    `known_for` after its last successful sign-in (at most twice that), with no read-modify-write
+    to race with the storage's expiry."""
+    return [_key("login-known-address", *attempt_id, str(p)) for p in (period, period - 1)]
+
+
+def _period() -> int:
+    return int(time.time() // _policy.known_for)
+
+
+async def _address_is_known(kind: str, agency_slug: str, who: str, ip: str | None) -> bool:
+    if ip is None:
+        return False
+    for key in _known_address_keys((kind, agency_slug, who, ip), _period()):
+        if await _counts.get(key) > 0:
+            return True
+    return False
+
+
+async def login_attempt(
+    kind: str, agency_slug: str, who: str, ip: str | None, device_id: str | None = None
+) -> LoginAttempt:
+    """Sorts an attempt into its buckets. `device_id` comes from `known_device` (None when no
+    valid device token was presented). Looked up alike whether or not the account exists."""
+    p = _policy
+    if device_id is not None:
+        known = _key("login-known", kind, agency_slug, who, "device", device_id)
+    elif await _address_is_known(kind, agency_slug, who, ip):
+        known = _key("login-known", kind, agency_slug, who, "address", _ip(ip))
+    else:
+        limits = [
+            _Limit(p.login_per_account_ip, _key("login", kind, agency_slug, who, _ip(ip))),
+            _Limit(p.login_per_account, _key("login", kind, agency_slug, who)),
+            _Limit(p.login_per_account_day, _key("login-day", kind, agency_slug, who)),
+            _Limit(p.login_per_ip, _key("login-ip", _ip(ip))),
+        ]
+        return LoginAttempt(kind, agency_slug, who, ip, limits)
+    limits = [_Limit(p.login_per_known, known), _Limit(p.login_per_known_day, known + "-day")]
+    return LoginAttempt(kind, agency_slug, who, ip, limits)
+
+
+async def check_login(attempt: LoginAttempt) -> None:
     """Raises RATE_LIMITED before the password is looked at, if a limit is spent."""
-    await _refuse_if_blocked(_login_limits(kind, agency_slug, who, ip))
+    await _refuse_if_blocked(attempt.limits)
 
 
-async def login_failed(kind: str, agency_slug: str, who: str, ip: str | None) -> None:
+async def login_failed(attempt: LoginAttempt) -> None:
     """Only failures count: signing in, however often, never limits anyone. A success does not
     clear the count either (the memory storage's background expiry races with clear())."""
-    await _hit(_login_limits(kind, agency_slug, who, ip))
+    await _hit(attempt.limits)
+
+
+async def login_succeeded(attempt: LoginAttempt) -> None:
+    """Remembers the address as known for this account (see `_known_address_keys`)."""
+    if attempt.ip is None:
+        return
+    attempt_id = (attempt.kind, attempt.agency_slug, attempt.who, attempt.ip)
+    key = _known_address_keys(attempt_id, _period())[0]
+    await _counts.incr(key, 2 * _policy.known_for)
 
 
 # --- recovery and reset ------------------------------------------------------------------------

@@ -23,10 +23,32 @@ class SessionToken:
     )
 
 
-@strawberry.type
+_DEVICE_HELP = (
+    "The `deviceToken` this app received from its last successful sign-in to this account, "
+    "if it has one. With a valid token, other people's failed attempts (from other addresses, "
+    "or from an address this device shares) do not refuse this device: its own failures have "
+    "their own limit (10 in 15 minutes, 100 a day). A token of another account or agency, or "
+    "an expired or unknown one, is ignored. Optional."
+)
+
+
+@strawberry.type(description="The answer to a sign-in.")
 class LoginPayload:
-    session: SessionToken | None
-    errors: list[UserError]
+    session: SessionToken | None = strawberry.field(
+        description="The new session; null when the sign-in was refused (see errors)."
+    )
+    device_token: str | None = strawberry.field(
+        default=None,
+        description="Proof that this device has signed in to this account: store it (replacing "
+        "any older one) and send it back as `deviceToken` in the next staffLogin/portalLogin "
+        "input for the same account. Valid for 90 days after this sign-in; a password change "
+        "retires it. Null when the sign-in was refused, and from acceptInvitation.",
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why the sign-in was refused. staffLogin/portalLogin: INVALID_CREDENTIALS "
+        "(wrong agency, name or password, never told apart) or RATE_LIMITED (too many failures; "
+        "the message says when to try again). acceptInvitation: see there."
+    )
 
 
 @strawberry.type
@@ -40,6 +62,7 @@ class StaffLoginInput:
     agency_slug: str
     email: str
     password: str
+    device_token: str | None = strawberry.field(default=None, description=_DEVICE_HELP)
 
 
 @strawberry.input
@@ -47,6 +70,7 @@ class PortalLoginInput:
     agency_slug: str
     username: str
     password: str
+    device_token: str | None = strawberry.field(default=None, description=_DEVICE_HELP)
 
 
 @strawberry.type(description="Who the current session belongs to.")
@@ -58,9 +82,17 @@ class Viewer:
     permissions: list[Permission]
 
 
-def login_payload(issued: IssuedSession | None, errors: list[UserError]) -> LoginPayload:
+def login_payload(
+    issued: IssuedSession | None, errors: list[UserError], device_token: str | None = None
+) -> LoginPayload:
     session = SessionToken(token=issued.token, expires_at=issued.expires_at) if issued else None
-    return LoginPayload(session=session, errors=errors)
+    return LoginPayload(session=session, device_token=device_token, errors=errors)
+
+
+def _signed_in_payload(signed_in: auth.SignedIn | None, errors: list[UserError]) -> LoginPayload:
+    if signed_in is None:
+        return login_payload(None, errors)
+    return login_payload(signed_in.session, errors, signed_in.device_token)
 
 
 def _id(value: object) -> strawberry.ID | None:
@@ -88,17 +120,27 @@ class Mutation:
     async def staff_login(self, info: Info, input: StaffLoginInput) -> LoginPayload:
         ctx = info.context
         work = auth.staff_login(
-            ctx.caller, timeouts(ctx.settings), input.agency_slug, input.email, input.password
+            ctx.caller,
+            timeouts(ctx.settings),
+            input.agency_slug,
+            input.email,
+            input.password,
+            input.device_token,
         )
-        return login_payload(*await attempt(work))
+        return _signed_in_payload(*await attempt(work))
 
     @strawberry.mutation(description="Client or representative sign-in to the portal.")
     async def portal_login(self, info: Info, input: PortalLoginInput) -> LoginPayload:
         ctx = info.context
         work = auth.portal_login(
-            ctx.caller, timeouts(ctx.settings), input.agency_slug, input.username, input.password
+            ctx.caller,
+            timeouts(ctx.settings),
+            input.agency_slug,
+            input.username,
+            input.password,
+            input.device_token,
         )
-        return login_payload(*await attempt(work))
+        return _signed_in_payload(*await attempt(work))
 
     @strawberry.mutation(description="Ends the current session; its token stops working at once.")
     async def logout(self, info: Info) -> LogoutPayload:

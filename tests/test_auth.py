@@ -5,7 +5,7 @@ from datetime import timedelta
 from models.audit import AuditEvent
 from models.enums import AuditOutcome
 from resolvers.clock import now, set_clock
-from tests.factories import PORTAL_LOGIN, STAFF_LOGIN, Api, make_world
+from tests.factories import PASSWORD, PORTAL_LOGIN, STAFF_LOGIN, Api, make_world
 
 VIEWER = "{ viewer { agencyId staffId portalAccountId portalAccountKind permissions } }"
 LOGOUT = "mutation { logout { ok } }"
@@ -105,3 +105,43 @@ async def test_health_and_readiness(api: Api) -> None:
     ready = (await api.http.get("/readyz")).json()
     assert ready["ready"] is True
     assert ready["checks"]["database"] is True
+
+
+LOGIN_WITH_DEVICE = """
+mutation ($input: StaffLoginInput!) {
+  staffLogin(input: $input) { session { token } deviceToken errors { code } }
+}"""
+
+
+async def test_a_sign_in_hands_out_a_device_token_and_a_refusal_does_not(api: Api) -> None:
+    world = await make_world()
+    fields = {"agencySlug": world.agency.slug, "email": "desk@a.test"}
+    signed_in = await api.data(LOGIN_WITH_DEVICE, {"input": {**fields, "password": PASSWORD}})
+    token = signed_in["staffLogin"]["deviceToken"]
+    assert token and token not in signed_in["staffLogin"]["session"]["token"]
+    again = {**fields, "password": PASSWORD, "deviceToken": token}
+    renewed = (await api.data(LOGIN_WITH_DEVICE, {"input": again}))["staffLogin"]
+    assert renewed["errors"] == [] and renewed["deviceToken"]
+    # a wrong password with a valid device token is still just a wrong password
+    wrong = {**fields, "password": "wrong", "deviceToken": token}
+    refused = (await api.data(LOGIN_WITH_DEVICE, {"input": wrong}))["staffLogin"]
+    assert refused == {
+        "session": None,
+        "deviceToken": None,
+        "errors": [{"code": "INVALID_CREDENTIALS"}],
+    }
+
+
+async def test_a_garbage_device_token_is_ignored_not_an_error(api: Api) -> None:
+    world = await make_world()
+    for garbage in ("", "x", "d1.a.b.c", "d1.a.1.\u00e9", "d1." + "a" * 250):
+        variables = {
+            "input": {
+                "agencySlug": world.agency.slug,
+                "email": "desk@a.test",
+                "password": PASSWORD,
+                "deviceToken": garbage,
+            }
+        }
+        answer = (await api.data(LOGIN_WITH_DEVICE, variables))["staffLogin"]
+        assert answer["errors"] == [] and answer["deviceToken"], garbage

@@ -8,10 +8,15 @@ passes" is shown with a policy of one- or two-second windows and a short real wa
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
+import shutil
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -20,6 +25,8 @@ from limits import RateLimitItemPerSecond
 from starlette.applications import Starlette
 
 from resolvers import ratelimit
+from resolvers.clock import now, set_clock
+from resolvers.passwords import hash_password
 from tests.factories import PASSWORD, PORTAL_LOGIN, Api, World, make_world
 from tests.mailbox import Mailbox
 from tests.test_recovery import (
@@ -53,7 +60,9 @@ def short_limits() -> Iterator[Callable[..., None]]:
     """Installs a policy with the given limits (per second windows); restores the defaults."""
 
     def use(**limits: tuple[int, int]) -> None:
-        items = {name: RateLimitItemPerSecond(n, secs) for name, (n, secs) in limits.items()}
+        items: dict[str, Any] = {
+            name: RateLimitItemPerSecond(n, secs) for name, (n, secs) in limits.items()
+        }
         ratelimit.use_policy(replace(ratelimit.Policy(), **items))
 
     yield use
@@ -90,8 +99,10 @@ async def test_sign_in_failures_from_one_address_stop_there_and_the_owner_elsewh
 
 
 async def test_only_failures_count(api: Api, short_limits: Callable[..., None]) -> None:
-    short_limits(login_per_account_ip=(3, 60))
+    # robin signs in from here first, so failures count in the (account, known address) bucket
+    short_limits(login_per_known=(3, 60))
     world = await make_world()
+    assert code(await login(api, world, "robin", PASSWORD)) is None
     for _ in range(2):
         assert code(await login(api, world, "robin", "wrong")) == "INVALID_CREDENTIALS"
     for _ in range(4):
@@ -215,3 +226,314 @@ async def test_redis_holds_the_counts_under_hashed_keys(api: Api) -> None:
         await client.aclose()
     assert keys
     assert not [k for k in keys if "robin" in k or world.agency.slug in k]
+
+
+# --- known devices and addresses ---------------------------------------------------------------
+
+PORTAL_LOGIN_DEVICE = """
+mutation ($input: PortalLoginInput!) {
+  portalLogin(input: $input) { session { token } deviceToken errors { code field message } }
+}"""
+
+STAFF_LOGIN_DEVICE = """
+mutation ($input: StaffLoginInput!) {
+  staffLogin(input: $input) { session { token } deviceToken errors { code field message } }
+}"""
+
+
+async def device_login(
+    api: Api, world: World, username: str, password: str, device_token: str | None = None
+) -> dict[str, Any]:
+    fields = {"agencySlug": world.agency.slug, "username": username, "password": password}
+    variables = {"input": {**fields, "deviceToken": device_token}}
+    result: dict[str, Any] = (await api.data(PORTAL_LOGIN_DEVICE, variables))["portalLogin"]
+    return result
+
+
+async def staff_login(
+    api: Api, world: World, email: str, password: str, device_token: str | None = None
+) -> dict[str, Any]:
+    fields = {"agencySlug": world.agency.slug, "email": email, "password": password}
+    variables = {"input": {**fields, "deviceToken": device_token}}
+    result: dict[str, Any] = (await api.data(STAFF_LOGIN_DEVICE, variables))["staffLogin"]
+    return result
+
+
+@asynccontextmanager
+async def addresses(app: Starlette, count: int) -> AsyncIterator[list[Api]]:
+    """`count` callers, each from its own fresh address."""
+    async with AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(client_at(app, fresh_ip())) for _ in range(count)
+        ]
+        yield [Api(client) for client in clients]
+
+
+async def spend_account_limit(app: Starlette, world: World, username: str) -> None:
+    """A many-address attack on `username` until the per-account limit refuses everyone."""
+    async with addresses(app, 4) as attackers:
+        answers = [code(await login(a, world, username, "guess")) for a in attackers]
+    assert answers[-1] == "RATE_LIMITED", answers
+
+
+async def test_a_many_address_attack_does_not_lock_the_owner_out_where_they_signed_in_before(
+    app: Starlette, api: Api, short_limits: Callable[..., None]
+) -> None:
+    short_limits(login_per_account=(3, 60))
+    world = await make_world()
+    assert code(await login(api, world, "robin", PASSWORD)) is None  # robin at home
+    await spend_account_limit(app, world, "robin")
+    # anywhere new, even the right password is refused (the brute-force bound) ...
+    async with client_at(app, fresh_ip()) as other:
+        assert code(await login(Api(other), world, "robin", PASSWORD)) == "RATE_LIMITED"
+    # ... but robin signs in from home, and a typo there is an ordinary wrong password
+    assert code(await login(api, world, "robin", "typo")) == "INVALID_CREDENTIALS"
+    assert code(await login(api, world, "robin", PASSWORD)) is None
+
+
+async def test_a_device_token_signs_the_owner_in_from_a_new_address_during_an_attack(
+    app: Starlette, api: Api, short_limits: Callable[..., None]
+) -> None:
+    short_limits(login_per_account=(3, 60))
+    world = await make_world()
+    first = await device_login(api, world, "robin", PASSWORD)
+    token = first["deviceToken"]
+    assert token and first["session"]
+    await spend_account_limit(app, world, "robin")
+    async with client_at(app, fresh_ip()) as travelling:
+        phone = Api(travelling)
+        assert code(await device_login(phone, world, "robin", PASSWORD)) == "RATE_LIMITED"
+        signed_in = await device_login(phone, world, "robin", PASSWORD, token)
+        assert code(signed_in) is None and signed_in["session"]
+        # the fresh token works as well as the old one
+        assert (
+            code(await device_login(phone, world, "robin", PASSWORD, signed_in["deviceToken"]))
+            is None
+        )
+
+
+async def test_a_shared_address_full_of_made_up_names_still_lets_its_staff_sign_in(
+    app: Starlette,
+) -> None:
+    world = await make_world()
+    async with client_at(app, fresh_ip()) as clinic_client:
+        clinic = Api(clinic_client)
+        # the clinician signed in here before; the front desk signed in with a device token
+        assert code(await staff_login(clinic, world, "clinician@a.test", PASSWORD)) is None
+        async with client_at(app, fresh_ip()) as home:
+            desk_token = (await staff_login(Api(home), world, "desk@a.test", PASSWORD))[
+                "deviceToken"
+            ]
+        # someone behind the clinic's connection sprays made-up e-mails (default limits: 50)
+        for i in range(50):
+            answer = await staff_login(clinic, world, f"made-up-{i}@a.test", "guess")
+            assert code(answer) == "INVALID_CREDENTIALS", i
+        # strangers' further guesses from there are refused, for real accounts too
+        for email in ("made-up-x@a.test", "champion@a.test", "desk@a.test"):
+            assert code(await staff_login(clinic, world, email, "guess")) == "RATE_LIMITED"
+        assert code(await staff_login(clinic, world, "champion@a.test", PASSWORD)) == (
+            "RATE_LIMITED"
+        )
+        # staff with the right password, known from here or carrying their device token, sign in
+        assert code(await staff_login(clinic, world, "clinician@a.test", PASSWORD)) is None
+        desk = await staff_login(clinic, world, "desk@a.test", PASSWORD, desk_token)
+        assert code(desk) is None and desk["session"]
+
+
+async def test_the_brute_force_bound_holds_across_many_addresses(
+    app: Starlette, short_limits: Callable[..., None]
+) -> None:
+    # per (account, address) 2, per account 5 a window, per account 7 a day: 4 addresses
+    # x 3 guesses each get 5 password checks in the first window ...
+    short_limits(
+        login_per_account_ip=(2, 60), login_per_account=(5, 2), login_per_account_day=(7, 60)
+    )
+    world = await make_world()
+    async with addresses(app, 4) as attackers:
+        answers = [
+            code(await login(a, world, "robin", "guess")) for a in attackers for _ in range(3)
+        ]
+        assert answers.count("INVALID_CREDENTIALS") == 5
+        assert answers.count("RATE_LIMITED") == 7
+        # ... and after the short window passes, only what is left of the daily limit
+        await asyncio.sleep(2.1)
+        async with addresses(app, 3) as more:
+            later = [code(await login(a, world, "robin", "guess")) for a in more for _ in range(2)]
+        assert later.count("INVALID_CREDENTIALS") == 2
+        # a made-up device token buys nothing, and the right password is refused too
+        async with client_at(app, fresh_ip()) as other:
+            forged = "d1.device.9999999999.AAAA"
+            assert code(await device_login(Api(other), world, "robin", PASSWORD, forged)) == (
+                "RATE_LIMITED"
+            )
+
+
+async def test_a_device_token_helps_only_its_own_account_in_its_own_agency(
+    app: Starlette, api: Api, short_limits: Callable[..., None]
+) -> None:
+    short_limits(login_per_account=(3, 60))
+    world, other_agency = await make_world(), await make_world()
+    token = (await device_login(api, world, "robin", PASSWORD))["deviceToken"]
+    await spend_account_limit(app, world, "guardian")
+    await spend_account_limit(app, other_agency, "robin")
+    async with client_at(app, fresh_ip()) as somewhere:
+        caller = Api(somewhere)
+        # the same user name in another agency, and another account of the same agency
+        assert code(await device_login(caller, other_agency, "robin", PASSWORD, token)) == (
+            "RATE_LIMITED"
+        )
+        assert code(await device_login(caller, world, "guardian", PASSWORD, token)) == (
+            "RATE_LIMITED"
+        )
+        # a tampered token is nobody's
+        tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+        await spend_account_limit(app, world, "robin")
+        assert code(await device_login(caller, world, "robin", PASSWORD, tampered)) == (
+            "RATE_LIMITED"
+        )
+        assert code(await device_login(caller, world, "robin", PASSWORD, token)) is None
+
+
+async def test_a_device_token_lapses_after_90_days_and_with_a_password_change(
+    app: Starlette, api: Api, short_limits: Callable[..., None]
+) -> None:
+    short_limits(login_per_account=(3, 60))
+    world = await make_world()
+    token = (await device_login(api, world, "robin", PASSWORD))["deviceToken"]
+    await spend_account_limit(app, world, "robin")
+    start = now()
+
+    async def with_token_from_a_new_address() -> str | None:
+        async with client_at(app, fresh_ip()) as somewhere:
+            return code(await device_login(Api(somewhere), world, "robin", PASSWORD, token))
+
+    set_clock(lambda: start + timedelta(days=89))
+    assert await with_token_from_a_new_address() is None
+    set_clock(lambda: start + timedelta(days=90, minutes=1))
+    assert await with_token_from_a_new_address() == "RATE_LIMITED"
+    set_clock(None)
+    assert await with_token_from_a_new_address() is None
+    world.client_account.password_hash = hash_password(PASSWORD)  # a new hash, as a reset makes
+    await world.client_account.save()
+    assert await with_token_from_a_new_address() == "RATE_LIMITED"
+
+
+async def test_a_limited_answer_is_the_same_for_real_and_made_up_accounts_with_a_token(
+    app: Starlette, api: Api, short_limits: Callable[..., None]
+) -> None:
+    short_limits(login_per_account=(3, 60))
+    world = await make_world()
+    token = (await device_login(api, world, "robin", PASSWORD))["deviceToken"]
+    await spend_account_limit(app, world, "guardian")
+    await spend_account_limit(app, world, "nobody")
+    async with client_at(app, fresh_ip()) as somewhere:
+        caller = Api(somewhere)
+        answers = [
+            await device_login(caller, world, n, "guess", token) for n in ("guardian", "nobody")
+        ]
+    assert answers[0] == answers[1]
+    assert code(answers[0]) == "RATE_LIMITED" and answers[0]["deviceToken"] is None
+
+
+# --- Redis away --------------------------------------------------------------------------------
+
+REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a free port; never the shared one."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            if REQUIRED:
+                pytest.fail("redis-server is needed for the Redis outage test")
+            pytest.skip("redis-server not installed")
+        self.binary = binary
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        args += ["--save", "", "--appendonly", "no"]
+        self.process = await asyncio.create_subprocess_exec(
+            *args, stdout=asyncio.subprocess.DEVNULL
+        )
+        for _ in range(100):
+            if await self.keys() is not None:
+                return
+            await asyncio.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    async def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            await asyncio.wait_for(self.process.wait(), 10)
+            self.process = None
+
+    async def keys(self) -> list[bytes] | None:
+        """The rate-limit keys it holds; None when it does not answer."""
+        from redis.asyncio import Redis
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        client = Redis.from_url(self.url)
+        try:
+            return [k async for k in client.scan_iter(match="portal:ratelimit*")]
+        except RedisConnectionError:
+            return None
+        finally:
+            await client.aclose()
+
+
+@pytest.fixture
+async def private_redis() -> AsyncIterator[PrivateRedis]:
+    server = PrivateRedis()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def test_limits_count_in_memory_while_redis_is_down_and_in_redis_again_after(
+    api: Api,
+    private_redis: PrivateRedis,
+    short_limits: Callable[..., None],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    short_limits(login_per_account_ip=(2, 60))
+    world = await make_world()
+    caplog.set_level(logging.WARNING, logger="portal.ratelimit")
+    async with ratelimit.installed(private_redis.url, retry_after=0.3):
+        assert code(await login(api, world, "robin", "guess")) == "INVALID_CREDENTIALS"
+        assert await private_redis.keys()  # counted in Redis
+        await private_redis.stop()
+        # Redis is gone: the limit still applies, counted in this process's memory
+        for _ in range(2):
+            assert code(await login(api, world, "guardian", "guess")) == "INVALID_CREDENTIALS"
+        assert code(await login(api, world, "guardian", PASSWORD)) == "RATE_LIMITED"
+        await private_redis.start()
+        assert await private_redis.keys() == []  # it keeps nothing across a restart
+        await asyncio.sleep(0.4)  # the back-off before Redis is tried again
+        assert code(await login(api, world, "nobody", "guess")) == "INVALID_CREDENTIALS"
+        assert await private_redis.keys()  # counted in Redis again, with no restart of ours
+    warnings = [r.getMessage() for r in caplog.records if r.name == "portal.ratelimit"]
+    assert len([w for w in warnings if "unreachable" in w]) == 1, warnings  # once per outage
+    assert len([w for w in warnings if "back" in w]) == 1, warnings
+
+
+async def test_limits_apply_when_redis_is_configured_but_never_reachable(
+    api: Api, short_limits: Callable[..., None]
+) -> None:
+    short_limits(login_per_account_ip=(2, 60))
+    world = await make_world()
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with ratelimit.installed(f"redis://127.0.0.1:{port}/0", retry_after=0.3):
+        for _ in range(2):
+            assert code(await login(api, world, "robin", "guess")) == "INVALID_CREDENTIALS"
+        assert code(await login(api, world, "robin", PASSWORD)) == "RATE_LIMITED"
