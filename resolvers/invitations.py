@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from jinja2 import TemplateError
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from emails.render import MailContext, RenderedMail, render
+from emails.render import MailContext, MailKind, RenderedMail, render
 from models.accounts import PortalAccount
 from models.agency import Agency
 from models.clients import Client, Representative
@@ -160,17 +159,10 @@ def _render(
 ) -> RenderedMail:
     if kind == PortalAccountKind.CLIENT:
         subject, message = settings.client_invitation_subject, settings.client_invitation_message
-    else:
-        subject = settings.representative_invitation_subject
-        message = settings.representative_invitation_message
-    try:
-        return render(subject, message, context)
-    except TemplateError as exc:
-        raise _refuse(
-            ErrorCode.INVALID,
-            "The invitation wording in the portal settings cannot be used.",
-            "settings",
-        ) from exc
+        return render(subject, message, context, kind=MailKind.CLIENT_INVITATION)
+    subject = settings.representative_invitation_subject
+    message = settings.representative_invitation_message
+    return render(subject, message, context, kind=MailKind.REPRESENTATIVE_INVITATION)
 
 
 async def invitation_view(token: str) -> InvitationView | None:
