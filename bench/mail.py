@@ -50,7 +50,7 @@ from tortoise.transactions import in_transaction
 
 from app.db import migrate, tortoise_config
 from app.jobs import QUEUE_NAME, InProcessQueue
-from emails.render import MailContext, render
+from emails.render import MailContext, MailKind, render
 from emails.smtp import SmtpConfig
 from models.accounts import PortalAccount
 from models.clients import Client
@@ -229,6 +229,7 @@ async def queue_messages(agency_id: uuid.UUID, count: int) -> list[uuid.UUID]:
         "Your invitation from {{ agency_name }}",
         "Please register within {{ expiry_days }} days.",
         MailContext("Bench Agency", "https://portal.bench.test/register?t=abc", 7),
+        kind=MailKind.CLIENT_INVITATION,
     )
     ids = []
     for i in range(count):

@@ -1,17 +1,29 @@
 """Rendering mail from a context that cannot hold PHI.
 
 The agency writes the subject and message (settings); the only values they may use are the
-fields of MailContext: the agency's name, a link into the portal and how long it stays valid.
-No client name, appointment, message or form content can reach a template, by type.
+fields of MailContext that their kind of mail has (see PLACEHOLDERS), as plain `{{ name }}`
+substitutions: no expression, filter, tag or loop, so the wording can neither reach anything
+else nor make a large e-mail or a long render. No client name, appointment, message or form
+content can reach a template, by type.
+
+The same rules are checked when the wording is saved (`wording_problem`) and again when it is
+rendered: wording stored before a rule existed falls back to the default wording of its kind
+(logged without the text), it never fails the mail nor makes it large.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateSyntaxError, meta, select_autoescape
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, nodes, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
+
+from emails import wording
+from emails.wording import PLACEHOLDERS, MailKind
+
+log = logging.getLogger("portal.mail")
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -23,6 +35,16 @@ _layout = SandboxedEnvironment(
     autoescape=select_autoescape(["html"]),
     keep_trailing_newline=True,
 )
+
+# Characters of agency wording, checked at save and at render.
+SUBJECT_MAX = 200
+MESSAGE_MAX = 5_000
+# Characters of the rendered agency text (subject and message together): a guard on the
+# render itself, whatever the rules at save were when the wording was stored.
+RENDERED_MAX = 50_000
+
+
+__all__ = ["PLACEHOLDERS", "MailContext", "MailKind", "RenderedMail", "render", "wording_problem"]
 
 
 @dataclass(frozen=True)
@@ -36,9 +58,6 @@ class MailContext:
     username: str | None = None
 
 
-PLACEHOLDERS = frozenset(MailContext.__dataclass_fields__)
-
-
 @dataclass(frozen=True)
 class RenderedMail:
     subject: str
@@ -46,22 +65,105 @@ class RenderedMail:
     html: str
 
 
-def unknown_placeholders(agency_text: str) -> set[str] | None:
-    """Names an agency text uses that MailContext does not have; None if it does not parse."""
+@dataclass(frozen=True)
+class Problem:
+    """Why agency wording cannot be used. `names` are the unknown placeholders, if any."""
+
+    reason: str
+    message: str
+    names: tuple[str, ...] = ()
+
+
+def allowed_text(kind: MailKind) -> str:
+    return ", ".join("{{ " + name + " }}" for name in sorted(PLACEHOLDERS[kind]))
+
+
+def wording_problem(kind: MailKind, text: str, max_len: int) -> Problem | None:
+    """None if `text` is plain wording with `{{ name }}` placeholders its kind has."""
+    if len(text) > max_len:
+        return Problem("too_long", f"At most {max_len} characters.")
     try:
-        used = meta.find_undeclared_variables(_agency.parse(agency_text))
-    except TemplateSyntaxError:
-        return None
-    return set(used) - PLACEHOLDERS
+        tree = _agency.parse(text)
+    except TemplateError:
+        return Problem("syntax", "A {{ placeholder }} is not closed.")
+    names: list[str] = []
+    for output in tree.body:
+        if not isinstance(output, nodes.Output):
+            return _not_plain()
+        for node in output.nodes:
+            if isinstance(node, nodes.Name) and node.ctx == "load":
+                names.append(node.name)
+            elif not isinstance(node, nodes.TemplateData):
+                return _not_plain()
+    unknown = tuple(sorted(set(names) - PLACEHOLDERS[kind]))
+    if unknown:
+        message = f"Unknown placeholder {', '.join(unknown)}. Use {allowed_text(kind)}."
+        return Problem("placeholder", message, unknown)
+    return None
 
 
-def render(subject: str, message: str, context: MailContext) -> RenderedMail:
-    values = asdict(context)
-    subject_line = " ".join(_agency.from_string(subject).render(values).split())
-    body = _agency.from_string(message).render(values)
-    page = {"subject": subject_line, "body": body, **values}
+def _not_plain() -> Problem:
+    return Problem(
+        "expression",
+        "Only plain placeholders such as {{ agency_name }} are allowed: "
+        "no expressions, filters, tags or loops.",
+    )
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _render_capped(text: str, values: dict[str, object], budget: int) -> str:
+    """Renders chunk by chunk and stops as soon as the output passes `budget` characters."""
+    chunks: list[str] = []
+    size = 0
+    for chunk in _agency.from_string(text).generate(values):
+        size += len(chunk)
+        if size > budget:
+            raise _TooLarge
+        chunks.append(chunk)
+    return "".join(chunks)
+
+
+def _agency_text(kind: MailKind, subject: str, message: str, values: dict[str, object]) -> str:
+    """A reason the wording cannot be used, or '' when it rendered into `values`."""
+    for text, max_len in ((subject, SUBJECT_MAX), (message, MESSAGE_MAX)):
+        problem = wording_problem(kind, text, max_len)
+        if problem is not None:
+            return problem.reason
+    try:
+        subject_line = " ".join(_render_capped(subject, values, RENDERED_MAX).split())
+        body = _render_capped(message, values, RENDERED_MAX - len(subject_line))
+    except _TooLarge:
+        return "rendered_too_large"
+    except TemplateError:
+        return "render_error"
+    values["subject"], values["body"] = subject_line, body
+    return ""
+
+
+def render(subject: str, message: str, context: MailContext, *, kind: MailKind) -> RenderedMail:
+    """The e-mail from the agency's wording, or from the default wording of its kind when the
+    agency's breaks the rules (logged by kind and reason, never the text)."""
+    everything = asdict(context)
+    values: dict[str, object] = {name: everything[name] for name in PLACEHOLDERS[kind]}
+    reason = _agency_text(kind, subject, message, values)
+    if reason:
+        log.warning("%s wording cannot be used (%s): default wording sent", kind.value, reason)
+        default = wording.DEFAULTS[kind]
+        values = {name: everything[name] for name in PLACEHOLDERS[kind]}
+        if _agency_text(kind, default.subject, default.message, values):
+            raise RuntimeError(f"default {kind.value} wording breaks the rules")
+    page = {**everything, **values}
     return RenderedMail(
-        subject=subject_line,
+        subject=str(values["subject"]),
         text=_layout.get_template("message.txt").render(page),
         html=_layout.get_template("message.html").render(page),
     )
+
+
+def render_default(context: MailContext, kind: MailKind) -> RenderedMail:
+    """Mail whose wording is fixed (staff links): the default wording of its kind."""
+    default = wording.DEFAULTS[kind]
+    return render(default.subject, default.message, context, kind=kind)

@@ -9,6 +9,7 @@ from models.accounts import PortalAccount
 from models.agency import Agency
 from models.clients import Client, Representative
 from models.enums import PortalAccountKind, TokenState
+from models.staff import Staff
 
 
 class Invitation(Model):
@@ -59,3 +60,27 @@ class PasswordReset(Model):
 
     class Meta:
         table = "password_reset"
+
+
+class StaffPasswordLink(Model):
+    """A one-time link for a staff member to set their password. A newer one voids the older.
+
+    Sent to a new member, re-sent by a manager, or asked for through forgot-password."""
+
+    id = fields.UUIDField(primary_key=True)
+    agency_id: UUID
+    agency: fields.ForeignKeyRelation[Agency] = fields.ForeignKeyField(
+        "models.Agency", related_name="staff_password_links", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    staff_id: UUID
+    staff: fields.ForeignKeyRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="password_links", on_delete=fields.CASCADE
+    )
+    state = fields.CharEnumField(TokenState, max_length=16, default=TokenState.ACTIVE)
+    expires_at = fields.DatetimeField(db_index=True)
+    created_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "staff_password_link"

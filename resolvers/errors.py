@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     NO_EMAIL = "NO_EMAIL"
     ALREADY_REGISTERED = "ALREADY_REGISTERED"
     INVALID_PLACEHOLDER = "INVALID_PLACEHOLDER"
+    # e-mail wording with an expression, filter, tag or loop (only {{ name }} is allowed)
+    INVALID_TEMPLATE = "INVALID_TEMPLATE"
     # recovery and rate limits
     RESET_LINK_INVALID = "RESET_LINK_INVALID"
     RATE_LIMITED = "RATE_LIMITED"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from uuid import UUID
 
-from jinja2 import TemplateError
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from emails.render import MailContext, RenderedMail, render
+from emails.render import MailContext, MailKind, RenderedMail, render
 from models.accounts import PortalAccount
 from models.agency import Agency
 from models.clients import Client, Representative
@@ -46,6 +46,16 @@ def _refuse(code: ErrorCode, message: str, field: str) -> UserErrors:
     return UserErrors([UserError(code, message, field)])
 
 
+class InvitationState(StrEnum):
+    """What the registration page says about a link that really was sent."""
+
+    VALID = "VALID"
+    EXPIRED = "EXPIRED"
+    USED = "USED"
+    REVOKED = "REVOKED"
+    SUPERSEDED = "SUPERSEDED"
+
+
 @dataclass(frozen=True)
 class InvitationView:
     """What the registration page may know: the agency's public face and the kind of account."""
@@ -54,6 +64,7 @@ class InvitationView:
     agency: Agency
     settings: PortalSettings
     logo: AgencyLogo | None
+    state: InvitationState
 
 
 async def invite_client(caller: Caller, client_id: str, base_url: str) -> Invitation:
@@ -160,21 +171,24 @@ def _render(
 ) -> RenderedMail:
     if kind == PortalAccountKind.CLIENT:
         subject, message = settings.client_invitation_subject, settings.client_invitation_message
-    else:
-        subject = settings.representative_invitation_subject
-        message = settings.representative_invitation_message
-    try:
-        return render(subject, message, context)
-    except TemplateError as exc:
-        raise _refuse(
-            ErrorCode.INVALID,
-            "The invitation wording in the portal settings cannot be used.",
-            "settings",
-        ) from exc
+        return render(subject, message, context, kind=MailKind.CLIENT_INVITATION)
+    subject = settings.representative_invitation_subject
+    message = settings.representative_invitation_message
+    return render(subject, message, context, kind=MailKind.REPRESENTATIVE_INVITATION)
+
+
+def invitation_state(invitation: Invitation) -> InvitationState:
+    """Expiry is enforced here, at use, whatever the tidying job has marked yet."""
+    if invitation.state == TokenState.ACTIVE:
+        expired = invitation.expires_at <= now()
+        return InvitationState.EXPIRED if expired else InvitationState.VALID
+    return InvitationState(invitation.state.value)
 
 
 async def invitation_view(token: str) -> InvitationView | None:
-    invitation = await usable_link(Invitation, token)
+    """A link that was sent, usable or not (the page shows the agency and why it cannot be
+    used); None for a token that was never issued, which looks like nothing at all."""
+    invitation = await Invitation.get_or_none(token_hash=hash_token(token.strip()))
     if invitation is None:
         return None
     agency_id = invitation.agency_id
@@ -183,6 +197,7 @@ async def invitation_view(token: str) -> InvitationView | None:
         await Agency.get(id=agency_id),
         await PortalSettings.get(agency_id=agency_id),
         await AgencyLogo.get_or_none(agency_id=agency_id),
+        invitation_state(invitation),
     )
 
 

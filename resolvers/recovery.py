@@ -21,7 +21,7 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
-from emails.render import MailContext, render
+from emails.render import MailContext, MailKind, render
 from models.accounts import PortalAccount
 from models.agency import Agency
 from models.enums import AuditOutcome, TokenState
@@ -82,6 +82,7 @@ async def _send_reset(agency_id: UUID, account_id: UUID, base_url: str) -> None:
             settings.password_reset_subject,
             settings.password_reset_message,
             MailContext(agency.name, reset_link(base_url, agency.slug, token), days),
+            kind=MailKind.PASSWORD_RESET,
         )
         async with in_transaction():
             # The lock makes concurrent requests queue up, so only the newest link stays active.
@@ -114,6 +115,7 @@ async def _send_usernames(agency_id: UUID, account_ids: list[UUID], base_url: st
                     settings.username_recovery_subject,
                     settings.username_recovery_message,
                     MailContext(agency.name, link, username=account.username),
+                    kind=MailKind.USERNAME_RECOVERY,
                 )
                 message_ids.append(
                     await queue_mail(agency_id, "username_recovery", account.email, mail)

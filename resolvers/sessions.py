@@ -12,7 +12,7 @@ from uuid import UUID
 from models.accounts import PortalAccount, Session
 from models.clients import Representative
 from models.enums import Permission, PortalAccountKind, TokenState
-from models.invitations import Invitation, PasswordReset
+from models.invitations import Invitation, PasswordReset, StaffPasswordLink
 from models.staff import Staff
 from resolvers import events
 from resolvers.clock import now
@@ -42,7 +42,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-L = TypeVar("L", Invitation, PasswordReset)
+L = TypeVar("L", Invitation, PasswordReset, StaffPasswordLink)
 
 
 async def usable_link(model: type[L], token: str) -> L | None:

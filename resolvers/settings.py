@@ -9,6 +9,7 @@ from uuid import UUID
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from emails.render import MailKind
 from models.agency import Agency
 from models.enums import PortalModule
 from models.forms import FormTemplate
@@ -83,14 +84,10 @@ def _refuse_nulls(c: Collector, model: type[Any], changes: dict[str, Any]) -> No
             c.add(ErrorCode.REQUIRED, field_name, "This field cannot be null.")
 
 
-def _texts(c: Collector, changes: dict[str, Any], subjects: list[str], bodies: list[str]) -> None:
-    """E-mail wording: required, bounded, and using only the placeholders mail may carry."""
-    for key in subjects:
-        check.text(c, changes, key, check.SUBJECT_MAX, required=True)
-    for key in bodies:
-        check.text(c, changes, key, check.MESSAGE_MAX, required=True)
-    for key in subjects + bodies:
-        check.placeholders(c, changes, key)
+def _texts(c: Collector, changes: dict[str, Any], kinds: dict[str, MailKind]) -> None:
+    """E-mail wording, each field checked against the placeholders of its kind of mail."""
+    for key, kind in kinds.items():
+        check.mail_wording(c, changes, key, kind)
 
 
 async def update_branding(caller: Caller, changes: dict[str, Any]) -> PortalSettings:
@@ -107,8 +104,12 @@ async def update_invitations(caller: Caller, changes: dict[str, Any]) -> PortalS
     _texts(
         c,
         changes,
-        ["client_invitation_subject", "representative_invitation_subject"],
-        ["client_invitation_message", "representative_invitation_message"],
+        {
+            "client_invitation_subject": MailKind.CLIENT_INVITATION,
+            "client_invitation_message": MailKind.CLIENT_INVITATION,
+            "representative_invitation_subject": MailKind.REPRESENTATIVE_INVITATION,
+            "representative_invitation_message": MailKind.REPRESENTATIVE_INVITATION,
+        },
     )
     check.int_range(c, changes, "invitation_expiry_days", 1, 30)
     return await _save(caller, PortalSettings, "invitations", changes, c)
@@ -158,8 +159,12 @@ async def update_utilities(caller: Caller, changes: dict[str, Any]) -> PortalSet
     _texts(
         c,
         changes,
-        ["username_recovery_subject", "password_reset_subject"],
-        ["username_recovery_message", "password_reset_message"],
+        {
+            "username_recovery_subject": MailKind.USERNAME_RECOVERY,
+            "username_recovery_message": MailKind.USERNAME_RECOVERY,
+            "password_reset_subject": MailKind.PASSWORD_RESET,
+            "password_reset_message": MailKind.PASSWORD_RESET,
+        },
     )
     check.int_range(c, changes, "password_reset_expiry_days", 1, 30)
     return await _save(caller, PortalSettings, "utilities", changes, c)
@@ -171,7 +176,14 @@ async def update_forms(caller: Caller, changes: dict[str, Any]) -> PortalSetting
 
 async def update_agency_setup(caller: Caller, changes: dict[str, Any]) -> AgencySetup:
     c = Collector()
-    _texts(c, changes, ["self_service_email_subject"], ["self_service_email_body"])
+    _texts(
+        c,
+        changes,
+        {
+            "self_service_email_subject": MailKind.SELF_SERVICE,
+            "self_service_email_body": MailKind.SELF_SERVICE,
+        },
+    )
     for key in ("text_before_forms", "text_after_forms"):
         check.text(c, changes, key, check.MESSAGE_MAX, required=False)
         if key in changes and changes[key] is None:

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from models.agency import Location
 from models.enums import AppointmentNotification, Permission
 from models.staff import Staff, StaffLocation
-from resolvers import access, audit
+from resolvers import access, audit, jobs, staff_passwords
 from resolvers import validation as check
 from resolvers.errors import Collector, ErrorCode, UserError, UserErrors
 from resolvers.pagination import Page, paginate
@@ -70,6 +70,11 @@ async def _locations_of(
 async def _view(agency_id: UUID, staff: Staff) -> StaffView:
     links = await _locations_of(agency_id, [staff.id])
     return StaffView(staff, links.get(staff.id, []))
+
+
+async def staff_view(staff: Staff) -> StaffView:
+    """A staff member row with their locations."""
+    return await _view(staff.agency_id, staff)
 
 
 async def staff_members(agency_id: UUID, first: int | None, after: str | None) -> Page[StaffView]:
@@ -174,8 +179,9 @@ async def _save(caller: Caller, staff: Staff, changes: dict[str, Any], action: s
     return staff
 
 
-async def create_staff(caller: Caller, changes: dict[str, Any]) -> StaffView:
-    """The new member has no password: they set one through a one-time link."""
+async def create_staff(caller: Caller, changes: dict[str, Any], base_url: str) -> StaffView:
+    """The new member has no password: they set one through a one-time link, e-mailed to
+    their first address in the same transaction (resolvers/staff_passwords.py)."""
     principal = caller.principal
     assert principal is not None
     c = Collector()
@@ -188,8 +194,10 @@ async def create_staff(caller: Caller, changes: dict[str, Any]) -> StaffView:
         async with in_transaction():
             staff = await Staff.create(agency_id=principal.agency_id, password_hash=None, **changes)
             await audit.record(caller, "staff.create", "Staff", staff.id)
+            message_id, _ = await staff_passwords.issue(staff, base_url)
     except IntegrityError as exc:
         raise _duplicate_email() from exc
+    await jobs.enqueue("deliver_email", str(message_id))
     return StaffView(staff, [])
 
 

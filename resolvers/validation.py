@@ -7,12 +7,12 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from emails.render import PLACEHOLDERS, unknown_placeholders
+from emails.render import MESSAGE_MAX as MESSAGE_MAX_MAIL
+from emails.render import SUBJECT_MAX, MailKind, wording_problem
 from resolvers.errors import Collector, ErrorCode
 
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-SUBJECT_MAX = 200
 MESSAGE_MAX = 10_000
 NAME_MAX = 100
 
@@ -112,20 +112,17 @@ def past_date(
         c.add(ErrorCode.OUT_OF_RANGE, camel(key), f"This date cannot be before {earliest}.")
 
 
-def placeholders(c: Collector, changes: dict[str, Any], key: str) -> None:
-    """Agency e-mail text may use {{ agency_name }}, {{ link }}, {{ expiry_days }} and nothing
-    else: an unknown name would fail when the mail is sent, and could never carry PHI anyway."""
+def mail_wording(c: Collector, changes: dict[str, Any], key: str, kind: MailKind) -> None:
+    """E-mail wording: required, bounded, and only plain {{ name }} placeholders that its kind
+    of mail has (emails/wording.py): an unknown name would render as nothing useful, and an
+    expression could make a huge e-mail or a long render."""
+    is_subject = key.endswith("_subject")
+    text(c, changes, key, SUBJECT_MAX if is_subject else MESSAGE_MAX_MAIL, required=True)
     value = changes.get(key)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or any(e.field == camel(key) for e in c.errors):
         return
-    unknown = unknown_placeholders(value)
-    if unknown is None:
-        c.add(ErrorCode.INVALID_PLACEHOLDER, camel(key), "A {{ placeholder }} is not closed.")
-    elif unknown:
-        names = sorted(PLACEHOLDERS - {"username"})
-        allowed = ", ".join("{{ " + name + " }}" for name in names)
-        c.add(
-            ErrorCode.INVALID_PLACEHOLDER,
-            camel(key),
-            f"Unknown placeholder {', '.join(sorted(unknown))}. Use {allowed}.",
-        )
+    problem = wording_problem(kind, value, len(value))
+    if problem is None:
+        return
+    code = ErrorCode.INVALID_TEMPLATE if problem.reason == "expression" else None
+    c.add(code or ErrorCode.INVALID_PLACEHOLDER, camel(key), problem.message)

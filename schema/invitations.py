@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 
@@ -33,12 +34,41 @@ class Invitation:
     expires_at: datetime
 
 
+@strawberry.enum(description="Whether an invitation link that was really sent can be used.")
+class InvitationState(Enum):
+    VALID = strawberry.enum_value(
+        logic.InvitationState.VALID.value, description="The person may register with it now."
+    )
+    EXPIRED = strawberry.enum_value(
+        logic.InvitationState.EXPIRED.value,
+        description="Its time ran out: ask your agency for a new invitation.",
+    )
+    USED = strawberry.enum_value(
+        logic.InvitationState.USED.value,
+        description="Someone already registered with it: sign in, or ask your agency for a new "
+        "invitation.",
+    )
+    REVOKED = strawberry.enum_value(
+        logic.InvitationState.REVOKED.value,
+        description="The agency withdrew it: ask your agency for a new invitation.",
+    )
+    SUPERSEDED = strawberry.enum_value(
+        logic.InvitationState.SUPERSEDED.value,
+        description="A newer invitation was sent to the same person: use the link in the latest "
+        "e-mail, or ask your agency for a new invitation.",
+    )
+
+
 @strawberry.type(
-    description="What the registration page shows for a link: the agency's branding "
-    "and the kind of account, or only `valid: false`."
+    description="What the registration page shows for a link: for a link that was sent, the "
+    "agency's branding, the kind of account and whether it can still be used (`state`); for an "
+    "unknown token only `valid: false` with every other field null."
 )
 class InvitationInfo:
-    valid: bool
+    valid: bool = strawberry.field(description="True only when `state` is VALID.")
+    state: InvitationState | None = strawberry.field(
+        default=None, description="Null for a token that was never issued."
+    )
     kind: PortalAccountKind | None = None
     agency_name: str | None = None
     agency_slug: str | None = None
@@ -97,14 +127,19 @@ _ACCESS = [CanManagePortalAccess]
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Public: what the registration page needs for a link.")
+    @strawberry.field(
+        description="Public: what the registration page needs for a link: the agency's "
+        "branding and whether the link can be used (an expired, used, revoked or replaced link "
+        "says so); an unknown token answers `valid: false` and nothing else."
+    )
     async def invitation(self, info: Info, token: str) -> InvitationInfo:
         view = await logic.invitation_view(token)
         if view is None:
             return InvitationInfo(valid=False)
         base = info.context.settings.public_base_url
         return InvitationInfo(
-            valid=True,
+            valid=view.state == logic.InvitationState.VALID,
+            state=InvitationState(view.state.value),
             kind=view.invitation.kind,
             agency_name=view.agency.name,
             agency_slug=view.agency.slug,

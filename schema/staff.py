@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -12,9 +13,11 @@ from models.agency import Location as LocationRow
 from models.enums import AppointmentNotification, Permission
 from resolvers import locations as locations_logic
 from resolvers import staff as logic
+from resolvers import staff_passwords as passwords
 from schema.common import UserError, attempt, changes, gid
 from schema.pagination import Page
 from schema.permissions import CanManageStaff, IsStaff
+from schema.recovery import RecoveryRequestPayload, ResetPasswordPayload
 
 UNSET: Any = strawberry.UNSET
 T = TypeVar("T")
@@ -151,6 +154,38 @@ class UpdateStaffAppointmentNotificationsInput:
     )
 
 
+@strawberry.input(description="Whom to send a fresh set-password link.")
+class SendStaffPasswordLinkInput:
+    staff_id: strawberry.ID = strawberry.field(description="An active staff member of the agency.")
+
+
+@strawberry.input(description="Forgot password, for staff: no session needed.")
+class RequestStaffPasswordResetInput:
+    agency_slug: str = strawberry.field(description="The agency's slug, as in staffLogin.")
+    email: str = strawberry.field(description="The staff member's first e-mail (sign-in name).")
+
+
+@strawberry.input(description="A new password through a staff set-password link.")
+class ResetStaffPasswordInput:
+    token: str = strawberry.field(
+        description="The token from the link's `#token=` (/staff/<slug>/set-password)."
+    )
+    new_password: str = strawberry.field(
+        description="At least 12 characters; common ones and the e-mail address refused."
+    )
+
+
+@strawberry.type(description="A set-password link on its way to a staff member.")
+class StaffPasswordLinkPayload:
+    staff: Staff | None = strawberry.field(description="Whom it was sent to; null on errors.")
+    expires_at: datetime | None = strawberry.field(
+        description="When the link stops working; null on errors."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="NOT_FOUND (no such staff member in this agency) or INVALID (inactive)."
+    )
+
+
 @strawberry.type
 class LocationPayload:
     location: Location | None
@@ -228,11 +263,13 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_MANAGE,
-        description="Adds a staff member with no password: they cannot sign in until they set "
-        "one through a one-time link.",
+        description="Adds a staff member with no password and e-mails them a one-time link "
+        f"to set one (valid {passwords.SET_PASSWORD_DAYS} days, to their first e-mail "
+        "address); they cannot sign in until they use it. MANAGE_STAFF only.",
     )
     async def create_staff(self, info: Info, input: CreateStaffInput) -> StaffPayload:
-        work = logic.create_staff(info.context.caller, changes(input, "id", "staff_id"))
+        base = info.context.settings.public_base_url
+        work = logic.create_staff(info.context.caller, changes(input, "id", "staff_id"), base)
         return _staff_payload(*await attempt(work))
 
     @strawberry.mutation(
@@ -278,3 +315,49 @@ class Mutation:
     ) -> StaffPayload:
         work = logic.update_notifications(info.context.caller, input.staff_id, input.notification)
         return _staff_payload(*await attempt(work))
+
+    @strawberry.mutation(
+        permission_classes=_MANAGE,
+        description="MANAGE_STAFF: e-mails a staff member a fresh one-time link to set their "
+        f"password (valid {passwords.SET_PASSWORD_DAYS} days); their older links stop working. "
+        "Their current password keeps working until the link is used.",
+    )
+    async def send_staff_password_link(
+        self, info: Info, input: SendStaffPasswordLinkInput
+    ) -> StaffPasswordLinkPayload:
+        base = info.context.settings.public_base_url
+        sent, errors = await attempt(passwords.send_link(info.context.caller, input.staff_id, base))
+        if sent is None:
+            return StaffPasswordLinkPayload(staff=None, expires_at=None, errors=errors)
+        view = await logic.staff_view(sent.staff)
+        return StaffPasswordLinkPayload(staff=to_staff(view), expires_at=sent.expires_at, errors=[])
+
+    @strawberry.mutation(
+        description="Public: e-mails a staff member a link to choose a new password (valid "
+        f"{passwords.RESET_DAYS} day); older links stop working. The same answer, in the same "
+        "time, whether or not such a staff member exists; rate-limited like the portal's "
+        "recovery (RATE_LIMITED)."
+    )
+    async def request_staff_password_reset(
+        self, info: Info, input: RequestStaffPasswordResetInput
+    ) -> RecoveryRequestPayload:
+        ctx = info.context
+        work = passwords.request_reset(
+            ctx.caller, ctx.settings.public_base_url, input.agency_slug, input.email
+        )
+        _, errors = await attempt(work)
+        return RecoveryRequestPayload(ok=not errors, errors=errors)
+
+    @strawberry.mutation(
+        description="Public: sets a staff member's password with a set-password link's token "
+        "(from createStaff, sendStaffPasswordLink or requestStaffPasswordReset). The link works "
+        "once; every session of the staff member ends and their other links stop working. "
+        "Errors: RESET_LINK_INVALID (unknown, used, expired or replaced), WEAK_PASSWORD, "
+        "RATE_LIMITED."
+    )
+    async def reset_staff_password(
+        self, info: Info, input: ResetStaffPasswordInput
+    ) -> ResetPasswordPayload:
+        work = passwords.reset_password(info.context.caller, input.token, input.new_password)
+        _, errors = await attempt(work)
+        return ResetPasswordPayload(ok=not errors, errors=errors)

@@ -39,7 +39,7 @@ mutation ($id: ID!) {
 }"""
 INVITATION = """
 query ($token: String!) {
-  invitation(token: $token) { valid kind agencyName agencySlug color logoUrl expiresAt }
+  invitation(token: $token) { valid state kind agencyName agencySlug color logoUrl expiresAt }
 }"""
 ACCEPT = """
 mutation ($input: AcceptInvitationInput!) {
@@ -125,15 +125,8 @@ async def test_a_used_link_cannot_be_used_again(
     assert (await accept(api, token, "skyler"))["errors"] == []
     again = await accept(api, token, "skyler2")
     assert [e["code"] for e in again["errors"]] == ["INVITATION_INVALID"]
-    assert (await api.data(INVITATION, {"token": token}))["invitation"] == {
-        "valid": False,
-        "kind": None,
-        "agencyName": None,
-        "agencySlug": None,
-        "color": None,
-        "logoUrl": None,
-        "expiresAt": None,
-    }
+    info = (await api.data(INVITATION, {"token": token}))["invitation"]
+    assert (info["valid"], info["state"], info["agencySlug"]) == (False, "USED", world.agency.slug)
 
 
 async def test_expiry_is_enforced_at_use(api: Api, mailbox: Mailbox, run_jobs: RunJobs) -> None:
@@ -180,6 +173,68 @@ async def test_expired_revoked_superseded_and_unknown_links_answer_byte_for_byte
     assert (
         answers[0].json()["data"]["acceptInvitation"]["errors"][0]["code"] == "INVITATION_INVALID"
     )
+
+
+async def test_a_real_but_unusable_link_shows_the_agency_and_why_an_unknown_one_shows_nothing(
+    api: Api, mailbox: Mailbox, run_jobs: RunJobs
+) -> None:
+    # given links in every state: expired, used, revoked, superseded, and a made-up token
+    world = await make_world()
+    staff = await api.staff_token(world.agency, "desk@a.test")
+    tokens = {}
+    for state in ("VALID", "EXPIRED", "USED", "REVOKED", "SUPERSEDED"):
+        address = f"{state.lower()}@c.test"
+        await invite(api, world, await new_client(world, address), run_jobs)
+        tokens[state] = token_in(mailbox, address)
+    await Invitation.filter(email="expired@c.test").update(expires_at=now() - timedelta(seconds=1))
+    assert (await accept(api, tokens["USED"], "used.person"))["errors"] == []
+    revoked = await Invitation.get(email="revoked@c.test")
+    await api.data(REVOKE, {"id": str(revoked.id)}, staff)
+    again = await Client.get(email="superseded@c.test", agency_id=world.agency.id)
+    await api.data(INVITE_CLIENT, {"id": str(again.id)}, staff)
+    # when the registration page asks about each
+    infos = {
+        state: (await api.data(INVITATION, {"token": token}))["invitation"]
+        for state, token in tokens.items()
+    }
+    # then every real link shows the agency's branding and its state
+    for state, info in infos.items():
+        assert info["state"] == state
+        assert info["valid"] is (state == "VALID")
+        assert (info["agencyName"], info["agencySlug"]) == ("Test Agency", world.agency.slug)
+        assert (info["kind"], info["color"]) == ("CLIENT", "#1F6FEB")
+    # and an unknown token answers exactly as before: nothing but valid false
+    unknown = [
+        await api.http.post("/graphql", json={"query": INVITATION, "variables": {"token": t}})
+        for t in ("unknown-token", "", tokens["VALID"][:-1])
+    ]
+    assert len({answer.content for answer in unknown}) == 1
+    assert unknown[0].json()["data"]["invitation"] == {
+        "valid": False,
+        "state": None,
+        "kind": None,
+        "agencyName": None,
+        "agencySlug": None,
+        "color": None,
+        "logoUrl": None,
+        "expiresAt": None,
+    }
+    # and registering with any unusable link is still refused alike
+    for state in ("EXPIRED", "USED", "REVOKED", "SUPERSEDED"):
+        refused = await accept(api, tokens[state], f"{state.lower()}.try")
+        assert [e["code"] for e in refused["errors"]] == ["INVITATION_INVALID"]
+
+
+async def test_the_lapsed_state_comes_from_the_clock_before_the_tidy_job_runs(
+    api: Api, mailbox: Mailbox, run_jobs: RunJobs
+) -> None:
+    world = await make_world()
+    await invite(api, world, await new_client(world), run_jobs)
+    token = token_in(mailbox, "sky@c.test")
+    start = now()
+    set_clock(lambda: start + timedelta(days=2, minutes=1))
+    info = (await api.data(INVITATION, {"token": token}))["invitation"]
+    assert (info["valid"], info["state"], info["agencyName"]) == (False, "EXPIRED", "Test Agency")
 
 
 async def test_a_bad_username_or_weak_password_keeps_the_link_usable(

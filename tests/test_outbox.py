@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from app.jobs import job_context
 from app.settings import Settings
-from emails.render import MailContext, render
+from emails.render import MailContext, MailKind, render
 from models.enums import OutboxStatus
 from models.mail import OutboxMessage
 from resolvers import jobs, outbox
@@ -24,7 +24,10 @@ RunJobs = Callable[[], Awaitable[None]]
 
 async def queued(to: str) -> str:
     mail = render(
-        "Hello from {{ agency_name }}", "Please sign in.", MailContext("Acme", "https://l")
+        "Hello from {{ agency_name }}",
+        "Please sign in.",
+        MailContext("Acme", "https://l"),
+        kind=MailKind.SELF_SERVICE,
     )
     async with in_transaction():
         message_id = await outbox.queue_mail(None, "test", to, mail)

@@ -1,0 +1,86 @@
+"""Each kind of e-mail: the placeholders its wording may use, and its default wording.
+
+The agency may edit the wording of the portal's mail (settings); a new agency starts with these
+defaults, and mail falls back to them when stored wording breaks the rules. Staff links always
+use the default wording: nobody edits it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class MailKind(StrEnum):
+    CLIENT_INVITATION = "client_invitation"
+    REPRESENTATIVE_INVITATION = "representative_invitation"
+    USERNAME_RECOVERY = "username_recovery"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of e-mail, not a password
+    SELF_SERVICE = "self_service"
+    STAFF_WELCOME = "staff_welcome"
+    STAFF_PASSWORD_RESET = "staff_password_reset"  # noqa: S105 - a kind of e-mail
+
+
+_LINK_THAT_EXPIRES = frozenset({"agency_name", "link", "expiry_days"})
+
+# Which MailContext fields each kind's wording may use: only those its mail really has.
+PLACEHOLDERS: dict[MailKind, frozenset[str]] = {
+    MailKind.CLIENT_INVITATION: _LINK_THAT_EXPIRES,
+    MailKind.REPRESENTATIVE_INVITATION: _LINK_THAT_EXPIRES,
+    MailKind.USERNAME_RECOVERY: frozenset({"agency_name", "link", "username"}),
+    MailKind.PASSWORD_RESET: _LINK_THAT_EXPIRES,
+    MailKind.SELF_SERVICE: frozenset({"agency_name", "link"}),
+    MailKind.STAFF_WELCOME: _LINK_THAT_EXPIRES,
+    MailKind.STAFF_PASSWORD_RESET: _LINK_THAT_EXPIRES,
+}
+
+
+@dataclass(frozen=True)
+class Wording:
+    subject: str
+    message: str
+
+
+_INVITATION_SUBJECT = "Your invitation to the {{ agency_name }} Client Portal"
+
+DEFAULTS: dict[MailKind, Wording] = {
+    MailKind.CLIENT_INVITATION: Wording(
+        _INVITATION_SUBJECT,
+        "You are invited to register for the {{ agency_name }} Client Portal.\n"
+        "This link expires after {{ expiry_days }} day(s).",
+    ),
+    MailKind.REPRESENTATIVE_INVITATION: Wording(
+        _INVITATION_SUBJECT,
+        "You are invited to register as a representative in the {{ agency_name }} Client "
+        "Portal.\nThis link expires after {{ expiry_days }} day(s).",
+    ),
+    MailKind.USERNAME_RECOVERY: Wording(
+        "Your {{ agency_name }} Client Portal user name",
+        "Someone asked for the user name of this Client Portal account. "
+        "Use the link below to see it and sign in. If it was not you, ignore this e-mail.",
+    ),
+    MailKind.PASSWORD_RESET: Wording(
+        "Reset your {{ agency_name }} Client Portal password",
+        "Someone asked to reset the password of this Client Portal account.\n"
+        "Use the link below to choose a new password.\n"
+        "This link expires after {{ expiry_days }} day(s). If it was not you, ignore this e-mail.",
+    ),
+    MailKind.SELF_SERVICE: Wording(
+        "You have paperwork to complete in the Client Portal",
+        "{{ agency_name }} has paperwork for you to complete. Sign in to the Client Portal "
+        "with the link below and open Forms.",
+    ),
+    MailKind.STAFF_WELCOME: Wording(
+        "Set your {{ agency_name }} staff password",
+        "A staff account of {{ agency_name }} was set up for this e-mail address.\n"
+        "Use the link below to choose your password; it works once.\n"
+        "This link expires after {{ expiry_days }} day(s). If you did not expect it, "
+        "ignore this e-mail.",
+    ),
+    MailKind.STAFF_PASSWORD_RESET: Wording(
+        "Reset your {{ agency_name }} staff password",
+        "Someone asked to reset the password of the {{ agency_name }} staff account with this "
+        "e-mail address.\nUse the link below to choose a new password; it works once.\n"
+        "This link expires after {{ expiry_days }} day(s). If it was not you, ignore this e-mail.",
+    ),
+}
