@@ -31,7 +31,7 @@ from resolvers.errors import Collector, ErrorCode, UserError, UserErrors
 from resolvers.outbox import queue_mail
 from resolvers.passwords import hash_password, password_problem
 from resolvers.principal import Caller
-from resolvers.sessions import hash_token, new_token, revoke_all, usable_link
+from resolvers.sessions import ENDED, announce, hash_token, new_token, revoke_all, usable_link
 from resolvers.tenancy import get_scoped
 
 # How long a link works: a new member may not read mail at once; forgot-password is asked
@@ -175,6 +175,8 @@ async def reset_password(caller: Caller, token: str, new_password: str) -> None:
         raise UserErrors([UserError(ErrorCode.WEAK_PASSWORD, problem, "newPassword")])
     if not await _consume(caller, link, staff, hash_password(new_password)):
         raise await _refuse_link(caller, link.agency_id)
+    # Open sockets of the ended sessions close now, on every API process.
+    await announce(ENDED, staff_id=staff.id)
 
 
 async def _consume(

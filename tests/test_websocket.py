@@ -18,7 +18,7 @@ from app.settings import Settings
 from models.accounts import Session
 from models.clients import Client
 from models.enums import Permission, TokenState
-from models.invitations import PasswordReset
+from models.invitations import PasswordReset, StaffPasswordLink
 from resolvers.clock import now
 from resolvers.sessions import hash_token, new_token, open_session
 from tests.factories import Api, World, make_staff, make_world
@@ -47,6 +47,10 @@ mutation ($input: UpdateRepresentativeInput!) {
 }"""
 RESET_PASSWORD = """
 mutation ($input: ResetPasswordInput!) { resetPassword(input: $input) { ok errors { code } } }"""
+RESET_STAFF_PASSWORD = """
+mutation ($input: ResetStaffPasswordInput!) {
+  resetStaffPassword(input: $input) { ok errors { code } }
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +202,30 @@ async def test_a_password_reset_closes_every_socket_of_the_portal_account(
         assert await one.closed() == (4401, "Unauthorized")
         assert await two.closed() == (4401, "Unauthorized")
     assert await refused_over_http(web, first) == "UNAUTHENTICATED"
+
+
+async def test_a_staff_password_reset_closes_every_socket_of_the_staff_member(
+    server: str, web: Api
+) -> None:
+    world = await make_world()
+    token = await web.staff_token(world.agency, "clinician@a.test")
+    link, at = new_token(), now()
+    await StaffPasswordLink.create(
+        agency=world.agency,
+        staff=world.clinician,
+        token_hash=hash_token(link),
+        state=TokenState.ACTIVE,
+        created_at=at,
+        expires_at=at + timedelta(hours=1),
+    )
+    async with GqlSocket.opened(server, bearer(token)) as sock:
+        await sock.acknowledged()
+        answer = await web.data(
+            RESET_STAFF_PASSWORD, {"input": {"token": link, "newPassword": "a new long phrase 42"}}
+        )
+        assert answer["resetStaffPassword"]["ok"] is True
+        assert await sock.closed() == (4401, "Unauthorized")
+    assert await refused_over_http(web, token) == "UNAUTHENTICATED"
 
 
 async def _reset_link(world: World) -> str:
