@@ -11,6 +11,9 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLEnumType,
     GraphQLError,
@@ -21,7 +24,11 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
+    OperationDefinitionNode,
+    SelectionSetNode,
     Undefined,
+    ValidationRule,
+    get_introspection_query,
     parse,
     specified_rules,
 )
@@ -60,11 +67,14 @@ class PreparedDocuments(SchemaExtension):
         parse_cached: Callable[[str], DocumentNode],
         validate_cached: Callable[[str], tuple[GraphQLError, ...]],
         max_tokens: int,
+        introspects_cached: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__()
         self.parse_cached = parse_cached
         self.validate_cached = validate_cached
         self.max_tokens = max_tokens
+        # Set in production: introspection for signed-in staff only.
+        self.introspects_cached = introspects_cached
 
     def on_operation(self) -> Iterator[None]:
         # Everything before strawberry's parse step, in one hook (each hook costs per request):
@@ -77,8 +87,119 @@ class PreparedDocuments(SchemaExtension):
             with suppress(GraphQLError):
                 context.graphql_document = self.parse_cached(context.query)
                 # A fresh list: strawberry and extensions may append to the errors they get.
-                context.pre_execution_errors = list(self.validate_cached(context.query))
+                errors = list(self.validate_cached(context.query))
+                if not errors and self._introspection_refused(context.query):
+                    errors.append(INTROSPECTION_REFUSED)
+                context.pre_execution_errors = errors
         yield
+
+    def _introspection_refused(self, query: str) -> bool:
+        """Decided per request, never cached with the text: whether the document introspects
+        depends on the text, whether it may depends on who asks."""
+        if self.introspects_cached is None or not self.introspects_cached(query):
+            return False
+        caller = getattr(self.execution_context.context, "caller", None)
+        principal = getattr(caller, "principal", None)
+        return not (principal is not None and principal.is_staff)
+
+
+INTROSPECTION_REFUSED = GraphQLError(
+    "Introspection is available to signed-in staff only.", extensions={"code": "FORBIDDEN"}
+)
+_SCHEMA_FIELDS = frozenset({"__schema", "__type"})
+
+
+def _selections(node: Any, fragments: dict[str, FragmentDefinitionNode]) -> Iterator[Any]:
+    """The selections under `node`, through fragment spreads (each fragment once per path)."""
+    selection_set: SelectionSetNode | None = getattr(node, "selection_set", None)
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                yield from _selections(fragment, fragments)
+        else:
+            yield selection
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+def _depth(node: Any, fragments: dict[str, FragmentDefinitionNode], seen: frozenset[str]) -> int:
+    """Depth counting every field, introspection included (strawberry's limiter skips any
+    field starting with `__`, so `__schema { types { fields { type { ofType ...` went
+    unbounded). Counted as strawberry counts: a field with a selection is 1 + its deepest
+    child, a leaf 0; each fragment once per path."""
+    deepest = 0
+    selection_set: SelectionSetNode | None = node.selection_set
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen:
+                deepest = max(deepest, _depth(fragment, fragments, seen | {name}))
+        elif isinstance(selection, FieldNode):
+            if selection.selection_set:
+                deepest = max(deepest, 1 + _depth(selection, fragments, seen))
+        else:  # an inline fragment
+            deepest = max(deepest, _depth(selection, fragments, seen))
+    return deepest
+
+
+def document_depth(document: DocumentNode) -> int:
+    fragments = _fragments(document)
+    return max(
+        (
+            _depth(d, fragments, frozenset())
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
+        ),
+        default=0,
+    )
+
+
+# The deepest standard introspection query (what GraphiQL and codegen tools send).
+INTROSPECTION_DEPTH = document_depth(
+    parse(
+        get_introspection_query(
+            specified_by_url=True,
+            directive_is_repeatable=True,
+            schema_description=True,
+            input_value_deprecation=True,
+            one_of=True,
+        )
+    )
+)
+
+
+def full_depth_rule(max_depth: int) -> type[ASTValidationRule]:
+    class FullDepthLimit(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            fragments = _fragments(self.context.document)
+            if _depth(node, fragments, frozenset()) > max_depth:
+                name = node.name.value if node.name else "anonymous"
+                self.report_error(
+                    GraphQLError(f"'{name}' exceeds maximum operation depth of {max_depth}", node)
+                )
+
+    return FullDepthLimit
+
+
+def introspects(document: DocumentNode) -> bool:
+    """Whether any operation of the document reads `__schema` or `__type` (`__typename` is
+    plain data every client may ask for)."""
+    fragments = _fragments(document)
+    pending = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    seen: set[int] = set()
+    while pending:
+        node = pending.pop()
+        for selection in _selections(node, fragments):
+            if isinstance(selection, FieldNode) and selection.name.value in _SCHEMA_FIELDS:
+                return True
+            if id(selection) not in seen:
+                seen.add(id(selection))
+                pending.append(selection)
+    return False
 
 
 def document_cache(
@@ -87,6 +208,8 @@ def document_cache(
     rules: tuple[type[ASTValidationRule], ...] = (
         *specified_rules,
         max_depth_rule(config.max_query_depth, None),
+        # Introspection too: as deep as the standard introspection query, no deeper.
+        full_depth_rule(max(config.max_query_depth, INTROSPECTION_DEPTH)),
         max_aliases_rule(config.max_aliases),
     )
 
@@ -99,7 +222,12 @@ def document_cache(
         # validate_document adds strawberry's own rules (oneOf, Maybe), as strawberry would.
         return tuple(validate_document(graphql_schema(), parse_cached(query), rules))
 
-    return lambda: PreparedDocuments(parse_cached, validate_cached, config.max_tokens)
+    @lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+    def introspects_cached(query: str) -> bool:
+        return introspects(parse_cached(query))
+
+    staff_only = introspects_cached if config.is_production else None
+    return lambda: PreparedDocuments(parse_cached, validate_cached, config.max_tokens, staff_only)
 
 
 _LEAF = "_portal_leaf"
