@@ -74,6 +74,13 @@ def _headline(exc: BaseException) -> str:
 def _guarded_record_factory(factory: Any) -> Any:
     def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record: logging.LogRecord = factory(*args, **kwargs)
+        if isinstance(record.args, tuple) and any(
+            isinstance(arg, BaseException) for arg in record.args
+        ):
+            # arq logs a failed job as "... failed, %s: %s" with the exception as an argument.
+            record.args = tuple(
+                _headline(arg) if isinstance(arg, BaseException) else arg for arg in record.args
+            )
         if record.exc_info and record.exc_info[1] is not None:
             # Formatters print exc_text when exc_info is gone: the traceback without messages.
             record.exc_text = safe_traceback(record.exc_info[1])

@@ -157,8 +157,9 @@ async def test_a_logged_exception_keeps_its_frames_but_not_its_message(
     failures) goes through the same guard."""
 
     def fail() -> None:
+        names: dict[str, str] = {}
         try:
-            {}[MARKER]
+            names[MARKER]
         except KeyError as exc:
             raise RuntimeError(f"lookup of {MARKER} failed") from exc
 
@@ -170,6 +171,16 @@ async def test_a_logged_exception_keeps_its_frames_but_not_its_message(
     assert "in fail" in logs.text
     assert "builtins.KeyError (message withheld)" in logs.text
     assert "builtins.RuntimeError (message withheld)" in logs.text
+    assert MARKER not in logs.text
+
+
+async def test_an_exception_passed_as_a_log_argument_loses_its_message(
+    logs: pytest.LogCaptureFixture,
+) -> None:
+    """arq logs a failed job as `"%s failed, %s: %s", ref, name, exc`."""
+    error = ValueError(f"invalid input syntax for type date: {MARKER!r}")
+    logging.getLogger("arq.worker").error("%s failed, %s: %s", "job:1", "ValueError", error)
+    assert "job:1 failed, ValueError: builtins.ValueError (message withheld)" in logs.text
     assert MARKER not in logs.text
 
 
