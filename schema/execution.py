@@ -34,8 +34,6 @@ from graphql import (
 )
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -56,8 +54,8 @@ class PreparedDocuments(SchemaExtension):
     document tree per request. Here the rules are built once per schema and the cache key is the
     query text, so a repeated query costs two dict look-ups.
 
-    The limits are unchanged: the same depth and alias rules (same messages) run inside
-    validation, the token limit inside parsing, and the verdict depends only on the text.
+    The limits are unchanged: depth and alias rules counting and wording as strawberry's (but
+    in linear time, and the depth covering introspection: see _Depths) run inside validation, the token limit inside parsing, and the verdict depends only on the text.
     A text that fails to parse is not cached: strawberry parses it again itself (with the token
     limit) and reports the syntax error exactly as before.
     """
@@ -109,53 +107,54 @@ INTROSPECTION_REFUSED = GraphQLError(
 _SCHEMA_FIELDS = frozenset({"__schema", "__type"})
 
 
-def _selections(node: Any, fragments: dict[str, FragmentDefinitionNode]) -> Iterator[Any]:
-    """The selections under `node`, through fragment spreads (each fragment once per path)."""
-    selection_set: SelectionSetNode | None = getattr(node, "selection_set", None)
-    for selection in selection_set.selections if selection_set else ():
-        if isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                yield from _selections(fragment, fragments)
-        else:
-            yield selection
-
-
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
-def _depth(node: Any, fragments: dict[str, FragmentDefinitionNode], seen: frozenset[str]) -> int:
-    """Depth counting every field, introspection included (strawberry's limiter skips any
-    field starting with `__`, so `__schema { types { fields { type { ofType ...` went
-    unbounded). Counted as strawberry counts: a field with a selection is 1 + its deepest
-    child, a leaf 0; each fragment once per path."""
-    deepest = 0
-    selection_set: SelectionSetNode | None = node.selection_set
-    for selection in selection_set.selections if selection_set else ():
-        if isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in seen:
-                deepest = max(deepest, _depth(fragment, fragments, seen | {name}))
-        elif isinstance(selection, FieldNode):
-            if selection.selection_set:
-                deepest = max(deepest, 1 + _depth(selection, fragments, seen))
-        else:  # an inline fragment
-            deepest = max(deepest, _depth(selection, fragments, seen))
-    return deepest
+class _Depths:
+    """Operation depth as strawberry's limiter counts it (a field with a selection is 1 + its
+    deepest child, a leaf 0), in linear time: each fragment's depth is computed once.
+
+    Why not strawberry's QueryDepthLimiter: it walks a fragment again at every spread, so
+    fragments that each spread the next one twice took exponential time in one synchronous
+    validation (18 levels: 1.4 s; the token limit allows ~90). And it skips every field
+    starting with `__`, so `__schema { types { fields { type { ofType ...` was unbounded:
+    with `introspection=True` those fields count like any other."""
+
+    def __init__(self, document: DocumentNode, introspection: bool) -> None:
+        self.fragments = _fragments(document)
+        self.introspection = introspection
+        self.known: dict[str, int] = {}
+        self.entered: set[str] = set()  # a cycle counts 0; NoFragmentCyclesRule refuses it
+
+    def of(self, node: Any) -> int:
+        deepest = 0
+        selection_set: SelectionSetNode | None = node.selection_set
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FragmentSpreadNode):
+                deepest = max(deepest, self._fragment(selection.name.value))
+            elif isinstance(selection, FieldNode):
+                skipped = not self.introspection and selection.name.value.startswith("__")
+                if selection.selection_set and not skipped:
+                    deepest = max(deepest, 1 + self.of(selection))
+            else:  # an inline fragment
+                deepest = max(deepest, self.of(selection))
+        return deepest
+
+    def _fragment(self, name: str) -> int:
+        if name not in self.known:
+            fragment = self.fragments.get(name)
+            if fragment is None or name in self.entered:
+                return 0
+            self.entered.add(name)
+            self.known[name] = self.of(fragment)
+        return self.known[name]
 
 
-def document_depth(document: DocumentNode) -> int:
-    fragments = _fragments(document)
-    return max(
-        (
-            _depth(d, fragments, frozenset())
-            for d in document.definitions
-            if isinstance(d, OperationDefinitionNode)
-        ),
-        default=0,
-    )
+def document_depth(document: DocumentNode, introspection: bool = True) -> int:
+    depths = _Depths(document, introspection)
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return max((depths.of(operation) for operation in operations), default=0)
 
 
 # The deepest standard introspection query (what GraphiQL and codegen tools send).
@@ -172,33 +171,84 @@ INTROSPECTION_DEPTH = document_depth(
 )
 
 
-def full_depth_rule(max_depth: int) -> type[ASTValidationRule]:
-    class FullDepthLimit(ValidationRule):
+def depth_rule(max_depth: int, *, introspection: bool) -> type[ASTValidationRule]:
+    """Refuses an operation deeper than `max_depth`, with strawberry's message."""
+
+    class DepthLimit(ValidationRule):
+        def __init__(self, context: Any) -> None:
+            super().__init__(context)
+            self.depths = _Depths(context.document, introspection)
+
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            fragments = _fragments(self.context.document)
-            if _depth(node, fragments, frozenset()) > max_depth:
+            if self.depths.of(node) > max_depth:
                 name = node.name.value if node.name else "anonymous"
                 self.report_error(
                     GraphQLError(f"'{name}' exceeds maximum operation depth of {max_depth}", node)
                 )
 
-    return FullDepthLimit
+    return DepthLimit
+
+
+class _AliasCounts:
+    """Aliases in an operation as strawberry's MaxAliasesLimiter counts them (a fragment counts
+    at every spread), in linear time: its count per fragment is computed once, where
+    strawberry's walked the fragment again at every spread (exponential, as in _Depths)."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = _fragments(document)
+        self.known: dict[str, int] = {}
+        self.entered: set[str] = set()
+
+    def of(self, node: Any) -> int:
+        count = 0
+        selection_set: SelectionSetNode | None = node.selection_set
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FragmentSpreadNode):
+                count += self._fragment(selection.name.value)
+                continue
+            if isinstance(selection, FieldNode) and selection.alias:
+                count += 1
+            count += self.of(selection)
+        return count
+
+    def _fragment(self, name: str) -> int:
+        if name not in self.known:
+            fragment = self.fragments.get(name)
+            if fragment is None or name in self.entered:
+                return 0
+            self.entered.add(name)
+            self.known[name] = self.of(fragment)
+        return self.known[name]
+
+
+def aliases_rule(max_aliases: int) -> type[ASTValidationRule]:
+    """Refuses a document with more than `max_aliases` aliases, with strawberry's message."""
+
+    class AliasLimit(ValidationRule):
+        def __init__(self, context: Any) -> None:
+            super().__init__(context)
+            counts = _AliasCounts(context.document)
+            operations = [
+                d for d in context.document.definitions if isinstance(d, OperationDefinitionNode)
+            ]
+            total = sum(counts.of(operation) for operation in operations)
+            if total > max_aliases:
+                self.report_error(GraphQLError(f"{total} aliases found. Allowed: {max_aliases}"))
+
+    return AliasLimit
 
 
 def introspects(document: DocumentNode) -> bool:
-    """Whether any operation of the document reads `__schema` or `__type` (`__typename` is
-    plain data every client may ask for)."""
-    fragments = _fragments(document)
-    pending = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    seen: set[int] = set()
+    """Whether the document reads `__schema` or `__type` anywhere (`__typename` is plain data
+    every client may ask for). Only asked of valid documents, which use all their fragments."""
+    pending: list[Any] = list(document.definitions)
     while pending:
         node = pending.pop()
-        for selection in _selections(node, fragments):
-            if isinstance(selection, FieldNode) and selection.name.value in _SCHEMA_FIELDS:
-                return True
-            if id(selection) not in seen:
-                seen.add(id(selection))
-                pending.append(selection)
+        if isinstance(node, FieldNode) and node.name.value in _SCHEMA_FIELDS:
+            return True
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is not None:
+            pending.extend(selection_set.selections)
     return False
 
 
@@ -207,10 +257,10 @@ def document_cache(
 ) -> Callable[[], PreparedDocuments]:
     rules: tuple[type[ASTValidationRule], ...] = (
         *specified_rules,
-        max_depth_rule(config.max_query_depth, None),
+        depth_rule(config.max_query_depth, introspection=False),
         # Introspection too: as deep as the standard introspection query, no deeper.
-        full_depth_rule(max(config.max_query_depth, INTROSPECTION_DEPTH)),
-        max_aliases_rule(config.max_aliases),
+        depth_rule(max(config.max_query_depth, INTROSPECTION_DEPTH), introspection=True),
+        aliases_rule(config.max_aliases),
     )
 
     @lru_cache(maxsize=DOCUMENT_CACHE_SIZE)

@@ -205,6 +205,20 @@ async def test_a_deeply_nested_introspection_document_is_refused(api: Api, attem
     ]
 
 
+async def test_fragments_spreading_each_other_twice_are_measured_at_once(api: Api) -> None:
+    """strawberry's depth limiter walked a fragment again at every spread: 21 fragments each
+    spreading the next twice took ~10 s of blocked event loop (the token limit allows ~90)."""
+    levels = 21
+    fragments = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)]
+    query = "query Diamond { ...F0 } " + " ".join(
+        [*fragments, f"fragment F{levels} on Query {{ __typename }}"]
+    )
+    started = time.monotonic()
+    answer = await api.post(query)
+    assert time.monotonic() - started < 1.0
+    assert answer == {"data": {"__typename": "Query"}}
+
+
 async def test_the_standard_introspection_query_passes_the_depth_limit(
     api: Api, production: httpx.AsyncClient, world: World
 ) -> None:
