@@ -55,7 +55,9 @@ class PreparedDocuments(SchemaExtension):
     query text, so a repeated query costs two dict look-ups.
 
     The limits are unchanged: depth and alias rules counting and wording as strawberry's (but
-    in linear time, and the depth covering introspection: see _Depths) run inside validation, the token limit inside parsing, and the verdict depends only on the text.
+    in linear time, and the depth covering introspection: see _Depths) run inside validation,
+    the token limit inside parsing, and the verdict depends only on the text (who may
+    introspect is decided per request, after it).
     A text that fails to parse is not cached: strawberry parses it again itself (with the token
     limit) and reports the syntax error exactly as before.
     """
