@@ -397,6 +397,8 @@ def test_a_database_outage_answers_503_json_and_the_service_recovers_without_res
             return httpx.post(f"{base}/graphql", json=query, headers=_bearer(token), timeout=30)
 
         assert me().json() == {"data": {"__typename": "Query"}}
+        marked = {"query": "{ __typename }", "variables": '{"name": "PHI-MARKER-93"}'}
+        assert httpx.get(f"{base}/graphql", params=marked).status_code == 200
         # when: the database goes away
         private_postgres.stop()
         away = me()
@@ -419,6 +421,8 @@ def test_a_database_outage_answers_503_json_and_the_service_recovers_without_res
     served = (tmp_path / "serve.log").read_text()
     assert "service unavailable path=/graphql" in served
     assert "Exception in ASGI application" not in served
+    assert '"GET /graphql HTTP/1.1" 200' in served  # the access log, without its query string
+    assert "PHI-MARKER-93" not in served
 
 
 def _wait_until_up(base: str) -> None:
