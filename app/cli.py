@@ -42,10 +42,16 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from app.demo import PASSWORD, SLUG, seed_demo
+    from app.demo import PASSWORD, SLUG, DemoRefused, check_allowed, seed_demo
 
-    logins = asyncio.run(_with_orm(seed_demo))
-    base = get_settings().public_base_url.rstrip("/")
+    settings = get_settings()
+    try:
+        check_allowed(settings.is_production)  # before touching the database
+    except DemoRefused as refused:
+        print(refused, file=sys.stderr)
+        raise SystemExit(2) from refused
+    logins = asyncio.run(_with_orm(lambda: seed_demo(settings.is_production)))
+    base = settings.public_base_url.rstrip("/")
     print(f"Demo agency '{SLUG}'. Every password: {PASSWORD}")
     for login in logins:
         how = "staffLogin email" if login.kind == "staff" else "portalLogin username"
@@ -78,7 +84,10 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from app.logging import configure_logging
+
     settings = get_settings()
+    configure_logging()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -96,8 +105,10 @@ def cmd_worker(args: argparse.Namespace) -> None:
         raise SystemExit(
             "REDIS_URL is not set: the embedded default runs jobs inside `portal serve`"
         )
+    from app.logging import configure_logging
     from workers.settings import WorkerSettings
 
+    configure_logging()
     run_worker(WorkerSettings)  # type: ignore[arg-type]
 
 

@@ -16,6 +16,14 @@ from resolvers.passwords import hash_password
 
 SLUG = "demo"
 PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the developer, demo data only
+PRODUCTION_REFUSAL = (
+    "portal demo: refusing to seed the demo agency into a production database "
+    "(ENVIRONMENT=production): its logins and password are public"
+)
+
+
+class DemoRefused(Exception):
+    """The demo's logins are published in the README; they never belong in production."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +33,13 @@ class Login:
     name: str
 
 
-async def seed_demo() -> list[Login]:
+def check_allowed(production: bool) -> None:
+    if production:
+        raise DemoRefused(PRODUCTION_REFUSAL)
+
+
+async def seed_demo(production: bool) -> list[Login]:
+    check_allowed(production)
     if not await Agency.exists(slug=SLUG):
         await _seed()
     return _logins()

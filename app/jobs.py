@@ -36,7 +36,7 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
 
 
 def job_context(settings: Settings) -> dict[str, Any]:
-    return {"smtp": smtp_config(settings)}
+    return {"smtp": smtp_config(settings), "production": settings.is_production}
 
 
 class InProcessQueue:

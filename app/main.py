@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -20,7 +20,9 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from app.context import Context, timeouts
 from app.db import ensure_sqlite_dir, tortoise_config
+from app.headers import SecurityHeaders
 from app.jobs import running_queue
+from app.logging import RequestLogging, install_log_guards
 from app.pubsub import running_bus
 from app.settings import Settings, get_settings
 from app.websocket import SessionSocket
@@ -62,6 +64,14 @@ class PortalGraphQL(GraphQL[Context, None]):
             caller=Caller(principal, client_ip(request)),
             settings=self.settings,
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Production shows GraphiQL to signed-in staff only, as if absent to anyone else.
+        if self.settings.is_production:
+            principal = await self._principal(request)
+            if principal is None or not principal.is_staff:
+                return PlainTextResponse("Not Found", status_code=404)
+        return await super().render_graphql_ide(request)
 
     async def _principal(self, conn: HTTPConnection) -> Principal | None:
         token = bearer_token(conn)
@@ -118,6 +128,7 @@ async def logo(request: Request) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    install_log_guards()
     ensure_sqlite_dir(settings.database_url)
     graphql = PortalGraphQL(settings)
 
@@ -143,12 +154,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/logos/{slug}", logo),
         ],
         middleware=[
+            # Outermost first: every answer, an error answer included, gets the headers.
+            Middleware(SecurityHeaders),
+            Middleware(RequestLogging),
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type"],
-            )
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=["X-Request-ID"],
+            ),
         ],
         lifespan=lifespan,
     )

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
             raise ConfigError("SECRET_KEY", "set a random value of at least 32 characters")
         if self.database_url.startswith("sqlite"):
             raise ConfigError("DATABASE_URL", "production runs on PostgreSQL")
+        if not self.smtp_host:
+            # Without it mail would only be logged: invitation and reset links never arrive.
+            raise ConfigError("SMTP_HOST", "production sends mail; set the SMTP server")
 
     @property
     def is_production(self) -> bool:

@@ -8,7 +8,7 @@ from strawberry.tools import merge_types
 
 from app.settings import Settings
 from schema import auth, clients, invitations, recovery, settings, staff
-from schema.errors import PortalErrors
+from schema.errors import PortalErrors, PortalSchema
 from schema.execution import LeafFastPath, document_cache, mark_leaves
 
 Query = merge_types(
@@ -29,7 +29,7 @@ Mutation = merge_types(
 
 def build_schema(config: Settings) -> strawberry.Schema:
     built: list[strawberry.Schema] = []
-    schema = strawberry.Schema(
+    schema = PortalSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=config.is_production),

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
+from typing import Any
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
 
+from app.logging import request_id, safe_traceback
 from resolvers.errors import Forbidden, NotAuthenticated, UserErrors
 
 log = logging.getLogger("portal.errors")
@@ -46,7 +51,8 @@ def _unexpected(error: GraphQLError) -> bool:
 
 class PortalErrors(MaskErrors):
     """Auth failures become UNAUTHENTICATED / FORBIDDEN, refused query arguments
-    BAD_USER_INPUT; request errors stay readable; any other exception is logged and masked."""
+    BAD_USER_INPUT; request errors stay readable; any other exception is masked (and logged
+    by PortalSchema.process_errors)."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=_unexpected)
@@ -58,7 +64,6 @@ class PortalErrors(MaskErrors):
             if typed is not None:
                 processed.append(typed)
             elif _unexpected(error):
-                log.error("unexpected error", exc_info=error.original_error)
                 masked = self.anonymise_error(error)
                 masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
                 processed.append(masked)
@@ -75,3 +80,72 @@ class PortalErrors(MaskErrors):
 
 
 ErrorFactory = Callable[[], PortalErrors]
+
+# What a client may name freely (operations, aliases) is logged only when it looks like a name.
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
+
+
+def _code(error: GraphQLError) -> str:
+    typed = _typed(error)
+    if typed is not None and typed.extensions:
+        return str(typed.extensions["code"])
+    if _unexpected(error):
+        return "INTERNAL_SERVER_ERROR"
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    return "BAD_USER_INPUT" if error.original_error is not None else "GRAPHQL_VALIDATION_FAILED"
+
+
+def _operation(context: ExecutionContext | None) -> str:
+    try:
+        name = context.operation_name if context is not None else None
+    except Exception:  # a document that did not parse has no operation
+        name = None
+    return name if name and _NAME.fullmatch(name) else "-"
+
+
+def _path(error: GraphQLError) -> str:
+    steps = [str(s) if isinstance(s, int) or _NAME.fullmatch(s) else "?" for s in error.path or []]
+    return ".".join(steps) or "-"
+
+
+def log_errors(errors: list[GraphQLError], context: ExecutionContext | None) -> None:
+    """A refusal is expected: one line (code, operation, request id), no traceback, no message
+    (messages repeat input: "Variable '$name' got invalid value ..."). A fault logs its
+    traceback without exception messages (app.logging.safe_traceback)."""
+    operation = _operation(context)
+    for error in errors:
+        code = _code(error)
+        fields: dict[str, Any] = {"code": code, "operation": operation, "path": _path(error)}
+        if code == "INTERNAL_SERVER_ERROR" and error.original_error is not None:
+            log.error(
+                "unexpected error code=%s operation=%s path=%s request_id=%s\n%s",
+                code,
+                operation,
+                fields["path"],
+                request_id(),
+                safe_traceback(error.original_error),
+                extra=fields,
+            )
+        else:
+            log.info(
+                "refused code=%s operation=%s path=%s request_id=%s",
+                code,
+                operation,
+                fields["path"],
+                request_id(),
+                extra=fields,
+            )
+
+
+class PortalSchema(strawberry.Schema):
+    """strawberry.Schema logging errors our way: strawberry's own process_errors logs every
+    error, refusals included, with its message and full traceback ("strawberry.execution")."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors, execution_context)

@@ -11,6 +11,9 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLEnumType,
     GraphQLError,
@@ -21,14 +24,16 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
+    OperationDefinitionNode,
+    SelectionSetNode,
     Undefined,
+    ValidationRule,
+    get_introspection_query,
     parse,
     specified_rules,
 )
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -49,8 +54,10 @@ class PreparedDocuments(SchemaExtension):
     document tree per request. Here the rules are built once per schema and the cache key is the
     query text, so a repeated query costs two dict look-ups.
 
-    The limits are unchanged: the same depth and alias rules (same messages) run inside
-    validation, the token limit inside parsing, and the verdict depends only on the text.
+    The limits are unchanged: depth and alias rules counting and wording as strawberry's (but
+    in linear time, and the depth covering introspection: see _Depths) run inside validation,
+    the token limit inside parsing, and the verdict depends only on the text (who may
+    introspect is decided per request, after it).
     A text that fails to parse is not cached: strawberry parses it again itself (with the token
     limit) and reports the syntax error exactly as before.
     """
@@ -60,11 +67,14 @@ class PreparedDocuments(SchemaExtension):
         parse_cached: Callable[[str], DocumentNode],
         validate_cached: Callable[[str], tuple[GraphQLError, ...]],
         max_tokens: int,
+        introspects_cached: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__()
         self.parse_cached = parse_cached
         self.validate_cached = validate_cached
         self.max_tokens = max_tokens
+        # Set in production: introspection for signed-in staff only.
+        self.introspects_cached = introspects_cached
 
     def on_operation(self) -> Iterator[None]:
         # Everything before strawberry's parse step, in one hook (each hook costs per request):
@@ -77,8 +87,171 @@ class PreparedDocuments(SchemaExtension):
             with suppress(GraphQLError):
                 context.graphql_document = self.parse_cached(context.query)
                 # A fresh list: strawberry and extensions may append to the errors they get.
-                context.pre_execution_errors = list(self.validate_cached(context.query))
+                errors = list(self.validate_cached(context.query))
+                if not errors and self._introspection_refused(context.query):
+                    errors.append(INTROSPECTION_REFUSED)
+                context.pre_execution_errors = errors
         yield
+
+    def _introspection_refused(self, query: str) -> bool:
+        """Decided per request, never cached with the text: whether the document introspects
+        depends on the text, whether it may depends on who asks."""
+        if self.introspects_cached is None or not self.introspects_cached(query):
+            return False
+        caller = getattr(self.execution_context.context, "caller", None)
+        principal = getattr(caller, "principal", None)
+        return not (principal is not None and principal.is_staff)
+
+
+INTROSPECTION_REFUSED = GraphQLError(
+    "Introspection is available to signed-in staff only.", extensions={"code": "FORBIDDEN"}
+)
+_SCHEMA_FIELDS = frozenset({"__schema", "__type"})
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+class _Depths:
+    """Operation depth as strawberry's limiter counts it (a field with a selection is 1 + its
+    deepest child, a leaf 0), in linear time: each fragment's depth is computed once.
+
+    Why not strawberry's QueryDepthLimiter: it walks a fragment again at every spread, so
+    fragments that each spread the next one twice took exponential time in one synchronous
+    validation (18 levels: 1.4 s; the token limit allows ~90). And it skips every field
+    starting with `__`, so `__schema { types { fields { type { ofType ...` was unbounded:
+    with `introspection=True` those fields count like any other."""
+
+    def __init__(self, document: DocumentNode, introspection: bool) -> None:
+        self.fragments = _fragments(document)
+        self.introspection = introspection
+        self.known: dict[str, int] = {}
+        self.entered: set[str] = set()  # a cycle counts 0; NoFragmentCyclesRule refuses it
+
+    def of(self, node: Any) -> int:
+        deepest = 0
+        selection_set: SelectionSetNode | None = node.selection_set
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FragmentSpreadNode):
+                deepest = max(deepest, self._fragment(selection.name.value))
+            elif isinstance(selection, FieldNode):
+                skipped = not self.introspection and selection.name.value.startswith("__")
+                if selection.selection_set and not skipped:
+                    deepest = max(deepest, 1 + self.of(selection))
+            else:  # an inline fragment
+                deepest = max(deepest, self.of(selection))
+        return deepest
+
+    def _fragment(self, name: str) -> int:
+        if name not in self.known:
+            fragment = self.fragments.get(name)
+            if fragment is None or name in self.entered:
+                return 0
+            self.entered.add(name)
+            self.known[name] = self.of(fragment)
+        return self.known[name]
+
+
+def document_depth(document: DocumentNode, introspection: bool = True) -> int:
+    depths = _Depths(document, introspection)
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return max((depths.of(operation) for operation in operations), default=0)
+
+
+# The deepest standard introspection query (what GraphiQL and codegen tools send).
+INTROSPECTION_DEPTH = document_depth(
+    parse(
+        get_introspection_query(
+            specified_by_url=True,
+            directive_is_repeatable=True,
+            schema_description=True,
+            input_value_deprecation=True,
+            one_of=True,
+        )
+    )
+)
+
+
+def depth_rule(max_depth: int, *, introspection: bool) -> type[ASTValidationRule]:
+    """Refuses an operation deeper than `max_depth`, with strawberry's message."""
+
+    class DepthLimit(ValidationRule):
+        def __init__(self, context: Any) -> None:
+            super().__init__(context)
+            self.depths = _Depths(context.document, introspection)
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            if self.depths.of(node) > max_depth:
+                name = node.name.value if node.name else "anonymous"
+                self.report_error(
+                    GraphQLError(f"'{name}' exceeds maximum operation depth of {max_depth}", node)
+                )
+
+    return DepthLimit
+
+
+class _AliasCounts:
+    """Aliases in an operation as strawberry's MaxAliasesLimiter counts them (a fragment counts
+    at every spread), in linear time: its count per fragment is computed once, where
+    strawberry's walked the fragment again at every spread (exponential, as in _Depths)."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = _fragments(document)
+        self.known: dict[str, int] = {}
+        self.entered: set[str] = set()
+
+    def of(self, node: Any) -> int:
+        count = 0
+        selection_set: SelectionSetNode | None = node.selection_set
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FragmentSpreadNode):
+                count += self._fragment(selection.name.value)
+                continue
+            if isinstance(selection, FieldNode) and selection.alias:
+                count += 1
+            count += self.of(selection)
+        return count
+
+    def _fragment(self, name: str) -> int:
+        if name not in self.known:
+            fragment = self.fragments.get(name)
+            if fragment is None or name in self.entered:
+                return 0
+            self.entered.add(name)
+            self.known[name] = self.of(fragment)
+        return self.known[name]
+
+
+def aliases_rule(max_aliases: int) -> type[ASTValidationRule]:
+    """Refuses a document with more than `max_aliases` aliases, with strawberry's message."""
+
+    class AliasLimit(ValidationRule):
+        def __init__(self, context: Any) -> None:
+            super().__init__(context)
+            counts = _AliasCounts(context.document)
+            operations = [
+                d for d in context.document.definitions if isinstance(d, OperationDefinitionNode)
+            ]
+            total = sum(counts.of(operation) for operation in operations)
+            if total > max_aliases:
+                self.report_error(GraphQLError(f"{total} aliases found. Allowed: {max_aliases}"))
+
+    return AliasLimit
+
+
+def introspects(document: DocumentNode) -> bool:
+    """Whether the document reads `__schema` or `__type` anywhere (`__typename` is plain data
+    every client may ask for). Only asked of valid documents, which use all their fragments."""
+    pending: list[Any] = list(document.definitions)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, FieldNode) and node.name.value in _SCHEMA_FIELDS:
+            return True
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is not None:
+            pending.extend(selection_set.selections)
+    return False
 
 
 def document_cache(
@@ -86,8 +259,10 @@ def document_cache(
 ) -> Callable[[], PreparedDocuments]:
     rules: tuple[type[ASTValidationRule], ...] = (
         *specified_rules,
-        max_depth_rule(config.max_query_depth, None),
-        max_aliases_rule(config.max_aliases),
+        depth_rule(config.max_query_depth, introspection=False),
+        # Introspection too: as deep as the standard introspection query, no deeper.
+        depth_rule(max(config.max_query_depth, INTROSPECTION_DEPTH), introspection=True),
+        aliases_rule(config.max_aliases),
     )
 
     @lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
@@ -99,7 +274,12 @@ def document_cache(
         # validate_document adds strawberry's own rules (oneOf, Maybe), as strawberry would.
         return tuple(validate_document(graphql_schema(), parse_cached(query), rules))
 
-    return lambda: PreparedDocuments(parse_cached, validate_cached, config.max_tokens)
+    @lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+    def introspects_cached(query: str) -> bool:
+        return introspects(parse_cached(query))
+
+    staff_only = introspects_cached if config.is_production else None
+    return lambda: PreparedDocuments(parse_cached, validate_cached, config.max_tokens, staff_only)
 
 
 _LEAF = "_portal_leaf"

@@ -37,7 +37,20 @@ def test_production_starts_with_real_secrets(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("SECRET_KEY", STRONG)
     monkeypatch.setenv("DATABASE_URL", "postgres://db/portal")
+    monkeypatch.setenv("SMTP_HOST", "smtp.example")
     monkeypatch.setenv("ALLOWED_ORIGINS", '["https://app.example"]')
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.is_production
     assert settings.allowed_origins == ["https://app.example"]
+
+
+def test_production_refuses_to_start_without_smtp() -> None:
+    """Without SMTP mail is only logged and marked sent: links would never arrive."""
+    with pytest.raises(ConfigError) as refused:
+        Settings(
+            environment="production",
+            secret_key=STRONG,
+            database_url="postgres://db/portal",
+            _env_file=None,  # type: ignore[call-arg]
+        )
+    assert refused.value.key == "SMTP_HOST"

@@ -27,10 +27,14 @@ async def ping(ctx: dict[str, Any]) -> str:
 
 
 async def deliver_email(ctx: dict[str, Any], message_id: str) -> str:
+    smtp: SmtpConfig | None = ctx.get("smtp")
+    if smtp is None and ctx.get("production"):
+        # Never "log instead of send" in production: the message stays pending, unclaimed.
+        log.error("message %s not sent: SMTP is not configured", message_id)
+        return "not sent"
     message = await outbox.claim(UUID(message_id))
     if message is None:
         return "skipped"
-    smtp: SmtpConfig | None = ctx.get("smtp")
     if smtp is None:
         # Development only (production requires SMTP_HOST): show the developer the link.
         log.info(
