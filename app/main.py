@@ -21,6 +21,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from app.context import Context, timeouts
 from app.db import ensure_sqlite_dir, tortoise_config
 from app.jobs import running_queue
+from app.limits import RequestLimits
 from app.settings import Settings, get_settings
 from resolvers import ratelimit, recovery
 from resolvers.branding import logo_for_slug
@@ -143,7 +144,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type"],
-            )
+            ),
+            # Inside CORS, so a browser can read the 413/401 it answers.
+            Middleware(RequestLimits, settings=settings),
         ],
         lifespan=lifespan,
     )

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=1000, gt=0)
     max_page_size: int = Field(default=100, gt=0)
     max_logo_bytes: int = Field(default=512 * 1024, gt=0)
+    # Request limits checked before any work (app/limits.py, schema/text_rule.py).
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    upload_margin_bytes: int = Field(default=64 * 1024, ge=0)
+    max_text_chars: int = Field(default=20_000, gt=0)
 
     @model_validator(mode="after")
     def _derive_and_check(self) -> Settings:
@@ -63,6 +67,11 @@ class Settings(BaseSettings):
             raise ConfigError("SECRET_KEY", "set a random value of at least 32 characters")
         if self.database_url.startswith("sqlite"):
             raise ConfigError("DATABASE_URL", "production runs on PostgreSQL")
+
+    @property
+    def max_multipart_bytes(self) -> int:
+        """A logo upload's whole body: the file plus room for the operation and the map."""
+        return self.max_logo_bytes + self.upload_margin_bytes
 
     @property
     def is_production(self) -> bool:
