@@ -19,8 +19,9 @@ strawberry.enum(
     ErrorCode,
     description="Why an input was refused. Text in any argument is checked before anything "
     "runs: a NUL character or an unpaired UTF-16 surrogate answers INVALID_TEXT, and a string "
-    "over the cap (20,000 characters by default, MAX_TEXT_CHARS; 63 for agencySlug, 128 for "
-    "token) answers TOO_LONG, both as a GraphQL error (not in a payload) whose "
+    "over the cap (20,000 characters by default, MAX_TEXT_CHARS; 63 for agencySlug, 64 for "
+    "username, 128 for token, 254 for email) answers TOO_LONG, both as a GraphQL error (not in "
+    "a payload) whose "
     "extensions.field is the argument path, such as input.agencySlug; nothing is saved. "
     "A field's own, smaller limit is answered in the payload's errors.",
 )

@@ -49,6 +49,8 @@ from resolvers.errors import ErrorCode
 TIGHTER_CAPS: dict[str, int] = {
     "agencySlug": 63,  # models.agency.Agency.slug
     "token": 128,  # session, invitation and reset tokens are 43 characters
+    "email": 254,  # the longest address SMTP carries; the column's size
+    "username": 64,  # models.accounts.PortalAccount.username
 }
 MAX_REPORTED = 10
 # Query texts whose plan is remembered; bounded so unique texts cannot grow memory.

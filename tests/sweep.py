@@ -46,8 +46,8 @@ class Call:
 
 
 def _sample(kind: GraphQLInputType, name: str, ids: dict[str, str]) -> Any:
-    """A plausible value; an ID named in `ids` (by argument or input-field name, list items
-    by their list's name) is a real row's, so the call gets past its look-up."""
+    """A plausible value; a String or ID named in `ids` (by argument or input-field name, list
+    items by their list's name) is a real row's, so the call gets past its look-up."""
     if isinstance(kind, GraphQLNonNull):
         return _sample(kind.of_type, name, ids)
     if isinstance(kind, GraphQLList):
@@ -57,7 +57,7 @@ def _sample(kind: GraphQLInputType, name: str, ids: dict[str, str]) -> Any:
     if isinstance(kind, GraphQLEnumType):
         return next(iter(kind.values))
     assert isinstance(kind, GraphQLScalarType)
-    if kind.name == "ID" and name in ids:
+    if kind.name in STRINGS and name in ids:
         return ids[name]
     return SAMPLES.get(kind.name)
 
@@ -134,8 +134,10 @@ def _put(target: Any, path: list[str | int], value: Any) -> None:
 
 
 def world_ids(world: Any) -> Callable[[str], dict[str, str]]:
-    """Real IDs of a factories.World by input name; a bare `id` by what the operation names."""
+    """Real IDs (and the agency's slug) of a factories.World by input name; a bare `id` by
+    what the operation names."""
     common = {
+        "agencySlug": str(world.agency.slug),
         "clientId": str(world.client.id),
         "staffId": str(world.clinician.id),
         "notifiedStaffId": str(world.clinician.id),
