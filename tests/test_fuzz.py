@@ -17,9 +17,11 @@ import hypothesis
 import pytest
 import schemathesis
 import uvicorn
+from graphql import DocumentNode, StringValueNode, Visitor, visit
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 from schemathesis.core.result import Ok
+from schemathesis.hooks import HookDispatcher, HookScope
 from schemathesis.schemas import APIOperation
 from starlette.applications import Starlette
 
@@ -32,6 +34,10 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 SEED = os.environ.get("FUZZ_SEED")
 # Ends the champion's session: fuzzed last so every other operation runs signed in.
 LAST = "logout"
+# Text a hand fuzzer sends: schemathesis' own strings rarely hold these within a few examples,
+# so about half the cases get one of them in place of one of their string literals.
+HOSTILE = ("a\x00b", "\ud800", "\udfffx", "Z" * 300, "x" * 70_000)
+
 # A file cannot travel in a JSON body: uploads are fuzzed with a null file (the resolver reads
 # anything that is not a file as empty, which fails image decoding).
 schemathesis.graphql.scalar("Upload", st.just(schemathesis.graphql.nodes.Null))
@@ -96,7 +102,7 @@ def _fuzz_one(
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @hypothesis.given(case=operation.as_strategy())
+    @hypothesis.given(case=operation.as_strategy(hooks=_hostile_hooks()))
     def run(case: Any) -> None:
         nonlocal sent
         response = case.call(base_url=base_url, headers=headers, timeout=30)
@@ -111,6 +117,40 @@ def _fuzz_one(
         run = hypothesis.seed(int(SEED))(run)
     run()
     return sent
+
+
+class _ReplaceString(Visitor):
+    """Replaces the `target`-th string literal of a document with `text`."""
+
+    def __init__(self, target: int, text: str) -> None:
+        super().__init__()
+        self.target, self.text, self.seen = target, text, -1
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> StringValueNode | None:
+        self.seen += 1
+        return StringValueNode(value=self.text) if self.seen == self.target else None
+
+
+def _string_count(document: DocumentNode) -> int:
+    counter = _ReplaceString(-1, "")
+    visit(document, counter)
+    return counter.seen + 1
+
+
+def flatmap_body(context: Any, body: DocumentNode) -> st.SearchStrategy[DocumentNode]:
+    count = _string_count(body)
+    if count == 0:
+        return st.just(body)
+    hostile = st.tuples(st.integers(0, count - 1), st.sampled_from(HOSTILE)).map(
+        lambda pick: visit(body, _ReplaceString(*pick))
+    )
+    return st.one_of(st.just(body), hostile)
+
+
+def _hostile_hooks() -> HookDispatcher:
+    hooks = HookDispatcher(scope=HookScope.TEST)
+    hooks.register_hook_with_name(flatmap_body, "flatmap_body")
+    return hooks
 
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "champion"])
