@@ -110,7 +110,7 @@ def _fuzz_one(
         if _unexpected(response):
             failures.append(
                 f"{operation.label}: {response.status_code} {response.text[:300]}\n"
-                f"    {case.body!r}"
+                f"    {str(case.body)[:500]!r}"
             )
 
     if SEED is not None:
