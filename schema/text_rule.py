@@ -213,6 +213,6 @@ class TextRule(SchemaExtension):
         yield
 
 
-def text_rule(config: Settings) -> Callable[[], TextRule]:
+def text_rule_factory(config: Settings) -> Callable[[], TextRule]:
     plans: dict[str, Plan] = {}
     return lambda: TextRule(plans, config.max_text_chars)
