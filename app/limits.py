@@ -5,8 +5,9 @@ A pure ASGI middleware (no BaseHTTPMiddleware: that would buffer the body itself
   is answered 413 at once when Content-Length says so, and as soon as the streamed bytes pass
   the limit otherwise (chunked bodies); the rest is never read and the connection is closed;
 - a query string longer than MAX_BODY_BYTES (a GET query) is answered 414;
-- a multipart body from a caller without a valid bearer session is answered 401 before it is
-  read: only signed-in staff upload anything, and a stranger must not make the server spool.
+- a multipart body from a caller without a valid bearer session is refused before it is read,
+  with the answer any anonymous mutation gets (HTTP 200, `data: null`, UNAUTHENTICATED): only
+  signed-in staff upload anything, and a stranger must not make the server spool.
 Every refusal is a small JSON body shaped like a GraphQL answer ({"errors": [...]} with
 extensions.code), so clients handle it as they handle any other refusal.
 """
@@ -40,8 +41,16 @@ class _Exchange:
     started: bool = False
 
 
-async def refuse(send: Send, status: int, code: str, message: str, **extra: Any) -> None:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code, **extra}}]})
+async def refuse(
+    send: Send, status: int, code: str, message: str, data: Any = ..., **extra: Any
+) -> None:
+    """A GraphQL-shaped refusal; `data` (null for a GraphQL answer) is left out unless given."""
+    answer: dict[str, Any] = {
+        "errors": [{"message": message, "extensions": {"code": code, **extra}}]
+    }
+    if data is not ...:
+        answer["data"] = data
+    body = json.dumps(answer)
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
@@ -49,8 +58,6 @@ async def refuse(send: Send, status: int, code: str, message: str, **extra: Any)
         # The body was not read: the connection cannot carry another request.
         (b"connection", b"close"),
     ]
-    if status == 401:
-        headers.append((b"www-authenticate", b"Bearer"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body.encode()})
 
@@ -109,7 +116,9 @@ class RequestLimits:
             await refuse(send, 503, "SERVICE_UNAVAILABLE", "Try again shortly.")
             return False
         if principal is None:
-            await refuse(send, 401, "UNAUTHENTICATED", "Sign in first.")
+            # The answer any anonymous mutation gets (HTTP 200, data null, UNAUTHENTICATED),
+            # so clients handle a refused upload like every other refusal.
+            await refuse(send, 200, "UNAUTHENTICATED", "Sign in first.", data=None)
             return False
         return True
 

@@ -1,6 +1,6 @@
 """Request limits before any work: an oversized body is answered 413 without being read (by
 its Content-Length, or as soon as a chunked body passes the limit), and a multipart upload from
-a caller without a valid session is answered 401 before a byte of it is read."""
+a caller without a valid session is answered UNAUTHENTICATED before a byte of it is read."""
 
 from __future__ import annotations
 
@@ -128,8 +128,8 @@ async def test_an_anonymous_multipart_body_is_refused_before_it_is_read(
     if token:
         headers["authorization"] = f"Bearer {token}"
     response = await http.post("/graphql", content=body.chunks(), headers=headers)
-    _refusal(response, 401, "UNAUTHENTICATED")
-    assert response.headers["www-authenticate"] == "Bearer"
+    _refusal(response, 200, "UNAUTHENTICATED")
+    assert response.json()["data"] is None  # what any anonymous mutation gets
     assert body.consumed == 0
 
 
