@@ -22,6 +22,7 @@ from app.context import Context, timeouts
 from app.db import ensure_sqlite_dir, tortoise_config
 from app.headers import SecurityHeaders
 from app.jobs import running_queue
+from app.limits import RequestLimits
 from app.logging import RequestLogging, install_log_guards
 from app.pubsub import running_bus
 from app.settings import Settings, get_settings
@@ -164,6 +165,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
                 expose_headers=["X-Request-ID"],
             ),
+            # Inside CORS, so a browser can read the 413/401 it answers.
+            Middleware(RequestLimits, settings=settings),
         ],
         lifespan=lifespan,
     )

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=1000, gt=0)
     max_page_size: int = Field(default=100, gt=0)
     max_logo_bytes: int = Field(default=512 * 1024, gt=0)
+    # Request limits checked before any work (app/limits.py, schema/text_rule.py).
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    upload_margin_bytes: int = Field(default=64 * 1024, ge=0)
+    max_text_chars: int = Field(default=20_000, gt=0)
 
     @model_validator(mode="after")
     def _derive_and_check(self) -> Settings:
@@ -68,6 +72,11 @@ class Settings(BaseSettings):
         if not self.smtp_host:
             # Without it mail would only be logged: invitation and reset links never arrive.
             raise ConfigError("SMTP_HOST", "production sends mail; set the SMTP server")
+
+    @property
+    def max_multipart_bytes(self) -> int:
+        """A logo upload's whole body: the file plus room for the operation and the map."""
+        return self.max_logo_bytes + self.upload_margin_bytes
 
     @property
     def is_production(self) -> bool:

@@ -14,6 +14,8 @@ class ErrorCode(StrEnum):
     OUT_OF_RANGE = "OUT_OF_RANGE"
     NOT_FOUND = "NOT_FOUND"
     DUPLICATE = "DUPLICATE"
+    # A NUL character or an unpaired UTF-16 surrogate in text (schema/text_rule.py).
+    INVALID_TEXT = "INVALID_TEXT"
     # auth
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     # branding

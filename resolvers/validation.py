@@ -67,12 +67,25 @@ def email(c: Collector, changes: dict[str, Any], key: str, required: bool) -> No
     changes[key] = value
 
 
+# The longest IANA name is about 30 characters; models.agency.Location.time_zone holds 64.
+TIME_ZONE_MAX = 64
+
+
+def _is_time_zone(value: object) -> bool:
+    if not isinstance(value, str) or len(value) > TIME_ZONE_MAX:
+        return False
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # ZoneInfo opens a file named by the value: OSError for a name the OS refuses.
+        return False
+    return True
+
+
 def time_zone(c: Collector, changes: dict[str, Any], key: str) -> None:
     if key not in changes:
         return
-    try:
-        ZoneInfo(changes[key])
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    if not _is_time_zone(changes[key]):
         c.add(
             ErrorCode.INVALID_TIME_ZONE,
             camel(key),

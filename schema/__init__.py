@@ -10,6 +10,7 @@ from app.settings import Settings
 from schema import auth, clients, invitations, recovery, settings, staff
 from schema.errors import PortalErrors, PortalSchema
 from schema.execution import LeafFastPath, document_cache, mark_leaves
+from schema.text_rule import text_rule_factory
 
 Query = merge_types(
     "Query", (auth.Query, settings.Query, staff.Query, clients.Query, invitations.Query)
@@ -37,6 +38,7 @@ def build_schema(config: Settings) -> strawberry.Schema:
         # Factories, not instances: each request gets its own extension objects.
         extensions=[
             document_cache(lambda: built[0]._schema, config),
+            text_rule_factory(config),  # after document_cache: it needs the parsed document
             PortalErrors,
         ],
     )

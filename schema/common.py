@@ -15,7 +15,16 @@ T = TypeVar("T")
 # Registers the stored enums with GraphQL descriptions; schema modules annotate with the
 # classes from models.enums (strawberry.enum returns the class it is given).
 
-strawberry.enum(ErrorCode, description="Why an input was refused.")
+strawberry.enum(
+    ErrorCode,
+    description="Why an input was refused. Text in any argument is checked before anything "
+    "runs: a NUL character or an unpaired UTF-16 surrogate answers INVALID_TEXT, and a string "
+    "over the cap (20,000 characters by default, MAX_TEXT_CHARS; 63 for agencySlug, 64 for "
+    "username, 128 for token, 254 for email) answers TOO_LONG, both as a GraphQL error (not in "
+    "a payload) whose "
+    "extensions.field is the argument path, such as input.agencySlug; nothing is saved. "
+    "A field's own, smaller limit is answered in the payload's errors.",
+)
 strawberry.enum(enums.Permission, description="What a staff member may do.")
 strawberry.enum(enums.AppointmentMode, description="What clients can do with appointments.")
 strawberry.enum(enums.MessagingMode, description="Who may send portal messages.")
