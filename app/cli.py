@@ -90,15 +90,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from arq import run_worker
-
-    if not get_settings().redis_url:
+    settings = get_settings()
+    if not settings.redis_url:
         raise SystemExit(
             "REDIS_URL is not set: the embedded default runs jobs inside `portal serve`"
         )
-    from workers.settings import WorkerSettings
+    from workers import supervisor
 
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    # Rides out Redis outages: see workers/supervisor.py.
+    supervisor.run(settings)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -22,7 +22,7 @@ from app.context import Context, timeouts
 from app.db import ensure_sqlite_dir, tortoise_config
 from app.jobs import running_queue
 from app.settings import Settings, get_settings
-from resolvers import ratelimit, recovery
+from resolvers import ratelimit
 from resolvers.branding import logo_for_slug
 from resolvers.principal import Caller, Principal
 from resolvers.sessions import principal_for_token
@@ -126,8 +126,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ):
             app.state.jobs = queue
             yield
-            # Recovery e-mails are written after the answer is sent; finish them first.
-            await recovery.drain()
 
     app = Starlette(
         routes=[

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import asyncio
 import sys
 
 import pytest
@@ -37,19 +37,22 @@ async def test_a_settings_update_waits_for_another_processs_write_and_succeeds(
     world = await make_world()
     champion = await api.staff_token(world.agency, "champion@a.test")
     path = settings.database_url.removeprefix("sqlite://")
-    other = subprocess.Popen(
-        [sys.executable, "-c", _OTHER_WRITER, path, str(world.agency.id)],
-        stdout=subprocess.PIPE,
-        text=True,
+    other = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _OTHER_WRITER,
+        path,
+        str(world.agency.id),
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert other.stdout is not None
-        assert other.stdout.readline().strip() == "locked"
+        assert (await other.stdout.readline()).strip() == b"locked"
         # when the champion saves settings meanwhile
         changed = {"passwordResetExpiryDays": 5}
         answer = await api.data(UPDATE_UTILITIES, {"input": changed}, token=champion)
     finally:
-        assert other.wait(timeout=30) == 0
+        assert await asyncio.wait_for(other.wait(), timeout=30) == 0
     # then the save waited for the lock and succeeded
     assert answer["updateUtilitySettings"]["errors"] == []
     row = await PortalSettings.get(agency_id=world.agency.id)
