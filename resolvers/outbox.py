@@ -24,7 +24,9 @@ from resolvers.clock import now
 LEASE = timedelta(seconds=45)
 # How long an enqueued job has to claim its message before the sweep enqueues another.
 SWEEP_GRACE = timedelta(seconds=60)
+# One sweep enqueues up to SWEEP_BATCH * SWEEP_BATCHES messages (a backlog after an outage).
 SWEEP_BATCH = 1000
+SWEEP_BATCHES = 10
 MAX_ATTEMPTS = 8
 _FIRST_RETRY = timedelta(seconds=30)
 _LONGEST_WAIT = timedelta(hours=1)

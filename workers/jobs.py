@@ -72,12 +72,17 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
     requests = await recovery.pending_requests()
     for request_id in requests:
         await jobs.enqueue("process_recovery", str(request_id))
-    due = await outbox.take_due_messages()
-    for message_id in due:
-        await jobs.enqueue("deliver_email", str(message_id))
-    if due or requests:
-        log.info("sweep re-enqueued %d message(s), %d request(s)", len(due), len(requests))
-    return len(due) + len(requests)
+    messages = 0
+    for _ in range(outbox.SWEEP_BATCHES):
+        due = await outbox.take_due_messages()
+        for message_id in due:
+            await jobs.enqueue("deliver_email", str(message_id))
+        messages += len(due)
+        if len(due) < outbox.SWEEP_BATCH:
+            break
+    if messages or requests:
+        log.info("sweep re-enqueued %d message(s), %d request(s)", messages, len(requests))
+    return messages + len(requests)
 
 
 async def expire_invitations(ctx: dict[str, Any]) -> int:
