@@ -99,17 +99,17 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from arq import run_worker
-
-    if not get_settings().redis_url:
+    settings = get_settings()
+    if not settings.redis_url:
         raise SystemExit(
             "REDIS_URL is not set: the embedded default runs jobs inside `portal serve`"
         )
     from app.logging import configure_logging
-    from workers.settings import WorkerSettings
+    from workers import supervisor
 
     configure_logging()
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    # Rides out Redis outages: see workers/supervisor.py.
+    supervisor.run(settings)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -6,15 +6,28 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 from app.settings import get_settings
+from app.sqlite import BUSY_TIMEOUT_MS
 from models import MODEL_MODULES
+
+
+def connection_config(database_url: str) -> str | dict[str, Any]:
+    """PostgreSQL as the URL says; SQLite through app.sqlite (immediate write transactions,
+    WAL, a busy timeout), so a second writer process makes writes wait instead of fail."""
+    if not database_url.startswith("sqlite://"):
+        return database_url
+    config: dict[str, Any] = expand_db_url(database_url)
+    config["engine"] = "app.sqlite"
+    config["credentials"].setdefault("busy_timeout", BUSY_TIMEOUT_MS)
+    return config
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection_config(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -27,7 +27,7 @@ from app.logging import RequestLogging, install_log_guards
 from app.pubsub import running_bus
 from app.settings import Settings, get_settings
 from app.websocket import SessionSocket
-from resolvers import ratelimit, recovery
+from resolvers import ratelimit
 from resolvers.branding import logo_for_slug
 from resolvers.principal import Caller, Principal
 from resolvers.sessions import principal_for_token
@@ -143,8 +143,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ):
             app.state.jobs = queue
             yield
-            # Recovery e-mails are written after the answer is sent; finish them first.
-            await recovery.drain()
 
     app = Starlette(
         routes=[

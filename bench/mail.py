@@ -9,6 +9,12 @@
    (b) app.jobs.InProcessQueue: enqueue all, then drain.
    The clock runs from the first enqueue until every row is SENT; the SMTP server must have
    received each Message-ID exactly once.
+   (c) backlog: 2,000 rows whose jobs were lost (as when Redis was away at enqueue), drained
+       by the periodic sweep alone, once by arq's Worker with WorkerSettings (cron, max_jobs)
+       and once by InProcessQueue.run_periodic; also how many SMTP sessions were opened.
+   (d) recovery timing: requestPasswordReset for known and unknown user names, interleaved at
+       random, each call timed (the answer's cost); then a worker turns the requests into
+       mail, which must be one message per known name and none for an unknown one.
 2. Expiry: 100,000 Invitation and PasswordReset rows (every other one already expired), then
    workers.jobs.expire_invitations / expire_password_resets timed twice (the second must find 0),
    with the planner's EXPLAIN of the UPDATE before each run.
@@ -22,10 +28,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
+import random
 import socket
+import statistics
 import threading
 import time
 import uuid
@@ -43,24 +52,26 @@ import asyncpg
 from aiosmtpd.controller import Controller
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
-from arq.worker import Worker
+from arq.worker import Worker, create_worker
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from app.db import migrate, tortoise_config
-from app.jobs import QUEUE_NAME, InProcessQueue
+from app.jobs import QUEUE_NAME, ArqQueue, InProcessQueue
 from emails.render import MailContext, MailKind, render
-from emails.smtp import SmtpConfig
+from emails.smtp import SmtpConfig, pool_for
 from models.accounts import PortalAccount
 from models.clients import Client
 from models.enums import OutboxStatus, PortalAccountKind, TokenState
 from models.invitations import Invitation, PasswordReset
 from models.mail import OutboxMessage
-from resolvers import outbox
+from resolvers import jobs, outbox, recovery
 from resolvers.agencies import create_agency
 from resolvers.clock import now
+from resolvers.principal import Caller
 from workers.jobs import FUNCTIONS, expire_invitations, expire_password_resets
+from workers.settings import WorkerSettings, install_queue
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5433/portal_bench6"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/6"
@@ -68,9 +79,12 @@ HOST = "127.0.0.1"
 SENDER = "portal@bench.test"
 TARGET_OUTBOX_SECONDS = 20.0
 TARGET_EXPIRY_SECONDS = 2.0
-# arq's own defaults; workers/settings.py (WorkerSettings) does not override them.
-ARQ_MAX_JOBS = 10
+# What workers/settings.py (WorkerSettings) runs with.
+ARQ_MAX_JOBS = WorkerSettings.max_jobs
 ARQ_POLL_DELAY = 0.5
+BACKLOG_MESSAGES = 2000
+RECOVERY_SAMPLES = 300
+BASE_URL = "https://portal.bench.test"
 MACHINE_NOTE = "2-core VM; PostgreSQL, Redis, the SMTP server and the bench share it"
 
 
@@ -344,16 +358,166 @@ async def run_in_process(
     started = time.perf_counter()
     ids = await queue_messages(tenant.agency_id, count)
     queued = time.perf_counter() - started
-    queue = InProcessQueue({"smtp": smtp})
+    queue = InProcessQueue({"smtp": smtp, "base_url": BASE_URL})
     started = time.perf_counter()
     for message_id in ids:
         await queue.enqueue("deliver_email", str(message_id))
     await queue.drain()
     elapsed = time.perf_counter() - started
     result: dict[str, Any] = rates(count, elapsed)
-    result.update(queue_mail_seconds=round(queued, 3), concurrency="unbounded (one task a job)")
+    result.update(queue_mail_seconds=round(queued, 3), concurrency="app.jobs.MAX_JOBS at once")
     result.update(await check_delivery(ids, await mailbox.take()))
     return result
+
+
+# --- 1c. a backlog of lost jobs, drained by the sweep ------------------------------------------
+
+
+async def lost_jobs_backlog(tenant: Tenant, mailbox: SmtpSink, count: int) -> list[uuid.UUID]:
+    """Rows written while no job could be enqueued, past their grace period: sweep work."""
+    await OutboxMessage.all().delete()
+    await mailbox.take()
+    ids = await queue_messages(tenant.agency_id, count)
+    await OutboxMessage.all().update(next_attempt_at=now() - timedelta(seconds=1))
+    return ids
+
+
+async def until_sent(count: int, limit_s: float = 900) -> float:
+    started = time.perf_counter()
+    while await OutboxMessage.filter(status=OutboxStatus.SENT).count() < count:
+        if time.perf_counter() - started > limit_s:
+            break
+        await asyncio.sleep(0.1)
+    return time.perf_counter() - started
+
+
+async def _install(ctx: dict[str, Any]) -> None:
+    install_queue(ctx)
+
+
+async def run_backlog_arq(
+    tenant: Tenant, mailbox: SmtpSink, smtp: SmtpConfig, redis: RedisSettings, count: int
+) -> dict[str, Any]:
+    ids = await lost_jobs_backlog(tenant, mailbox, count)
+    opened = pool_for(smtp).opened
+    worker = create_worker(
+        WorkerSettings,  # type: ignore[arg-type]
+        redis_settings=redis,
+        on_startup=_install,
+        on_shutdown=None,
+        handle_signals=False,
+        ctx={"smtp": smtp, "base_url": BASE_URL},
+    )
+    task = asyncio.create_task(worker.async_run())
+    elapsed = await until_sent(count)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await worker.close()
+    jobs.install(None)
+    result: dict[str, Any] = rates(count, elapsed)
+    result.update(
+        max_jobs=worker.max_jobs,
+        smtp_sessions_opened=pool_for(smtp).opened - opened,
+        smtp_connections_per_process=smtp.connections,
+    )
+    result.update(await check_delivery(ids, await mailbox.take()))
+    return result
+
+
+async def run_backlog_in_process(
+    tenant: Tenant, mailbox: SmtpSink, smtp: SmtpConfig, count: int
+) -> dict[str, Any]:
+    ids = await lost_jobs_backlog(tenant, mailbox, count)
+    opened = pool_for(smtp).opened
+    queue = InProcessQueue({"smtp": smtp, "base_url": BASE_URL})
+    jobs.install(queue)
+    cron = asyncio.create_task(queue.run_periodic())
+    elapsed = await until_sent(count)
+    cron.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await cron
+    await queue.drain()
+    jobs.install(None)
+    result: dict[str, Any] = rates(count, elapsed)
+    result.update(smtp_sessions_opened=pool_for(smtp).opened - opened)
+    result.update(await check_delivery(ids, await mailbox.take()))
+    return result
+
+
+# --- 1d. recovery answers: known and unknown accounts cost the same ---------------------------
+
+
+def _summary(samples: list[float]) -> dict[str, float]:
+    ms = sorted(x * 1000 for x in samples)
+    return {
+        "median_ms": round(statistics.median(ms), 3),
+        "mean_ms": round(statistics.fmean(ms), 3),
+        "p90_ms": round(ms[int(len(ms) * 0.9)], 3),
+    }
+
+
+async def run_recovery_timing(
+    tenant: Tenant, mailbox: SmtpSink, smtp: SmtpConfig, redis: RedisSettings, samples: int
+) -> dict[str, Any]:
+    await OutboxMessage.all().delete()
+    await mailbox.take()
+    names = [f"known-{i}" for i in range(samples)]
+    await PortalAccount.bulk_create(
+        [
+            PortalAccount(
+                agency_id=tenant.agency_id,
+                kind=PortalAccountKind.CLIENT,
+                username=name,
+                email=f"{name}@bench.test",
+                password_hash="not-a-hash",
+                client_id=tenant.client_id,
+            )
+            for name in names
+        ]
+    )
+    calls = [(name, True) for name in names] + [(f"nobody-{i}", False) for i in range(samples)]
+    random.shuffle(calls)
+    pool = await create_pool(redis, default_queue_name=QUEUE_NAME)
+    jobs.install(ArqQueue(pool))
+    timings: dict[bool, list[float]] = {True: [], False: []}
+    try:
+        for i, (name, known) in enumerate(calls):
+            caller = Caller(None, f"2001:db8::{i:x}")
+            started = time.perf_counter()
+            await recovery.request_password_reset(caller, "bench-mail", name)
+            timings[known].append(time.perf_counter() - started)
+    finally:
+        jobs.install(None)
+        await pool.aclose()
+    # The requests' jobs, run by a burst worker until the mail they wrote is delivered too.
+    worker = create_worker(
+        WorkerSettings,  # type: ignore[arg-type]
+        redis_settings=redis,
+        on_startup=_install,
+        on_shutdown=None,
+        handle_signals=False,
+        burst=True,
+        cron_jobs=[],
+        ctx={"smtp": smtp, "base_url": BASE_URL},
+    )
+    await worker.async_run()
+    await worker.close()
+    jobs.install(None)
+    if await OutboxMessage.filter(status=OutboxStatus.PENDING).exists():
+        await until_sent(samples, limit_s=120)
+    received = await mailbox.take()
+    to = [str(a) for a in await OutboxMessage.all().values_list("to_address", flat=True)]
+    for_known, for_unknown = _summary(timings[True]), _summary(timings[False])
+    return {
+        "samples_each": samples,
+        "known": for_known,
+        "unknown": for_unknown,
+        "median_difference_ms": round(for_known["median_ms"] - for_unknown["median_ms"], 3),
+        "mail_rows": len(to),
+        "received": len(received),
+        "ok": sorted(to) == sorted(f"{n}@bench.test" for n in names) and len(received) == samples,
+    }
 
 
 # --- 2. expiry -------------------------------------------------------------------------------
@@ -555,6 +719,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             tenant, mailbox, smtp, redis, args.messages, args.max_jobs, args.poll_delay
         )
         local_result = await run_in_process(tenant, mailbox, smtp, args.messages)
+        backlog_arq = await run_backlog_arq(tenant, mailbox, smtp, redis, args.backlog)
+        backlog_local = await run_backlog_in_process(tenant, mailbox, smtp, args.backlog)
+        timing = await run_recovery_timing(tenant, mailbox, smtp, redis, args.recovery_samples)
         invitations = await run_expiry("invitation", tenant, args.rows, kind)
         resets = await run_expiry("password_reset", tenant, args.rows, kind)
     finally:
@@ -590,7 +757,15 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "smtp_server": f"aiosmtpd Controller on {HOST}, in a {mailbox.where}",
             "arq": arq_result,
             "in_process": local_result,
+            "smtp_sessions_opened_in_all": pool_for(smtp).opened,
+            "backlog_of_lost_jobs": {
+                "messages": args.backlog,
+                "how": "rows only, no jobs; the periodic sweep finds and enqueues them",
+                "arq": backlog_arq,
+                "in_process": backlog_local,
+            },
         },
+        "recovery_answer_timing": timing,
         "expiry": {"invitation": invitations, "password_reset": resets},
         "pass": {**checks, "all": all(checks.values())},
     }
@@ -602,6 +777,8 @@ def main() -> None:
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--backlog", type=int, default=BACKLOG_MESSAGES)
+    parser.add_argument("--recovery-samples", type=int, default=RECOVERY_SAMPLES)
     parser.add_argument("--max-jobs", type=int, default=ARQ_MAX_JOBS)
     parser.add_argument("--poll-delay", type=float, default=ARQ_POLL_DELAY)
     parser.add_argument(

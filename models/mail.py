@@ -35,3 +35,25 @@ class OutboxMessage(Model):
 
     class Meta:
         table = "outbox_message"
+
+
+class RecoveryRequest(Model):
+    """A password-reset or user-name-recovery request, written before the answer is sent.
+
+    Written for every request, known account or not, so the answer costs the same either way.
+    It holds ids only (the accounts found, none for an unknown one). A job turns it into the
+    e-mail and deletes it in the same transaction.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    kind = fields.CharField(max_length=32)
+    agency_id: UUID | None
+    agency: fields.ForeignKeyNullableRelation[Agency] = fields.ForeignKeyField(
+        "models.Agency", related_name="recovery_requests", null=True, on_delete=fields.CASCADE
+    )
+    account_ids: list[str] = fields.JSONField(default=list)
+    attempts = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "recovery_request"

@@ -7,17 +7,18 @@ resolvers only call `enqueue`, so they never know which.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Protocol
 
 log = logging.getLogger("portal.jobs")
 
 
 class JobQueue(Protocol):
-    async def enqueue(self, job: str, *args: str) -> None: ...
+    async def enqueue(self, job: str, *args: str, delay: timedelta | None = None) -> None: ...
 
 
 class _Unconfigured:
-    async def enqueue(self, job: str, *args: str) -> None:
+    async def enqueue(self, job: str, *args: str, delay: timedelta | None = None) -> None:
         # The outbox sweep picks the work up later; nothing is lost.
         log.warning("no job queue configured; %s left for the sweep", job)
 
@@ -30,9 +31,10 @@ def install(queue: JobQueue | None) -> None:
     _queue = queue or _Unconfigured()
 
 
-async def enqueue(job: str, *args: str) -> None:
-    """Never raises: a queue outage must not fail a request whose data is already committed."""
+async def enqueue(job: str, *args: str, delay: timedelta | None = None) -> None:
+    """Runs `job` now, or `delay` from now. Never raises: a queue outage must not fail a request
+    whose data is already committed (the sweep finds the work later)."""
     try:
-        await _queue.enqueue(job, *args)
+        await _queue.enqueue(job, *args, delay=delay)
     except Exception:
         log.exception("could not enqueue %s; the sweep will retry", job)

@@ -53,9 +53,7 @@ class Mutation:
         self, info: Info, input: RequestUsernameRecoveryInput
     ) -> RecoveryRequestPayload:
         ctx = info.context
-        work = recovery.request_username_recovery(
-            ctx.caller, ctx.settings.public_base_url, input.agency_slug, input.email
-        )
+        work = recovery.request_username_recovery(ctx.caller, input.agency_slug, input.email)
         _, errors = await attempt(work)
         return RecoveryRequestPayload(ok=not errors, errors=errors)
 
@@ -64,9 +62,7 @@ class Mutation:
         self, info: Info, input: RequestPasswordResetInput
     ) -> RecoveryRequestPayload:
         ctx = info.context
-        work = recovery.request_password_reset(
-            ctx.caller, ctx.settings.public_base_url, input.agency_slug, input.username
-        )
+        work = recovery.request_password_reset(ctx.caller, input.agency_slug, input.username)
         _, errors = await attempt(work)
         return RecoveryRequestPayload(ok=not errors, errors=errors)
 

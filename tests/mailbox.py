@@ -21,9 +21,13 @@ def free_port() -> int:
 @dataclass
 class Mailbox:
     messages: list[Message] = field(default_factory=list)
+    # The client address of the SMTP session each message came in: one per connection.
+    peers: dict[str, object] = field(default_factory=dict)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
+        message = email.message_from_bytes(envelope.content)
+        self.messages.append(message)
+        self.peers[str(message["Message-ID"])] = session.peer
         return "250 OK"
 
     def to(self, address: str) -> list[Message]:

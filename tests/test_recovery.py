@@ -19,7 +19,6 @@ from models.accounts import PortalAccount
 from models.enums import PortalAccountKind, TokenState
 from models.invitations import PasswordReset
 from models.mail import OutboxMessage
-from resolvers import recovery
 from resolvers.clock import now, set_clock
 from tests.factories import PASSWORD, PASSWORD_HASH, PORTAL_LOGIN, Api, World, make_world
 from tests.mailbox import Mailbox, body_text
@@ -70,8 +69,7 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def deliver(run_jobs: RunJobs) -> None:
-    """The request hands its writing to a background task; then the delivery jobs run."""
-    await recovery.drain()
+    """The request's job writes the mail, then the delivery jobs run."""
     await run_jobs()
 
 

@@ -1,7 +1,8 @@
 """Job functions: plain `async def job(ctx, ...)`, idempotent, taking ids only.
 
 The embedded default runs these same functions in-process; `portal worker` runs them on arq.
-ctx["smtp"] is an SmtpConfig, or None for the development mode that logs mail instead.
+ctx["smtp"] is an SmtpConfig, or None for the development mode that logs mail instead;
+ctx["base_url"] is the public base URL links point at.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from emails.smtp import PermanentMailError, SmtpConfig, TransientMailError, buil
 from models.enums import TokenState
 from models.invitations import Invitation, PasswordReset
 from models.mail import OutboxMessage
-from resolvers import jobs, outbox
+from resolvers import jobs, outbox, recovery
 from resolvers.clock import now
 
 log = logging.getLogger("portal.worker")
@@ -64,14 +65,28 @@ def _msgid(message: OutboxMessage) -> str:
     return f"<{message.id}@client-portal>"
 
 
+async def process_recovery(ctx: dict[str, Any], request_id: str) -> int:
+    """Turns a password-reset or user-name-recovery request into outbox mail."""
+    return await recovery.process_request(UUID(request_id), ctx["base_url"])
+
+
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
-    """Re-enqueues pending messages that are due and held by nobody (lost jobs, retries)."""
-    due = await outbox.due_messages()
-    for message_id in due:
-        await jobs.enqueue("deliver_email", str(message_id))
-    if due:
-        log.info("outbox sweep re-enqueued %d message(s)", len(due))
-    return len(due)
+    """Re-enqueues work whose job was lost: pending messages that are due and held by nobody,
+    and recovery requests no job finished (a crash right after the answer, Redis away)."""
+    requests = await recovery.pending_requests()
+    for request_id in requests:
+        await jobs.enqueue("process_recovery", str(request_id))
+    messages = 0
+    for _ in range(outbox.SWEEP_BATCHES):
+        due = await outbox.take_due_messages()
+        for message_id in due:
+            await jobs.enqueue("deliver_email", str(message_id))
+        messages += len(due)
+        if len(due) < outbox.SWEEP_BATCH:
+            break
+    if messages or requests:
+        log.info("sweep re-enqueued %d message(s), %d request(s)", messages, len(requests))
+    return messages + len(requests)
 
 
 async def expire_invitations(ctx: dict[str, Any]) -> int:
@@ -95,5 +110,12 @@ async def _expire(model: type[Invitation] | type[PasswordReset], what: str) -> i
 
 FUNCTIONS = {
     f.__name__: f
-    for f in (ping, deliver_email, sweep_outbox, expire_invitations, expire_password_resets)
+    for f in (
+        ping,
+        deliver_email,
+        process_recovery,
+        sweep_outbox,
+        expire_invitations,
+        expire_password_resets,
+    )
 }

@@ -1,4 +1,6 @@
-"""The arq worker: ORM started in on_startup and closed through the object it returned."""
+"""The arq worker's settings. `portal worker` runs them under workers/supervisor.py, which
+keeps the ORM and restarts arq's Worker when Redis goes away; `arq workers.settings.WorkerSettings`
+runs them bare (ORM started in on_startup and closed through the object it returned)."""
 
 from __future__ import annotations
 
@@ -9,18 +11,30 @@ from arq.connections import RedisSettings
 from tortoise import Tortoise
 
 from app.db import tortoise_config
-from app.jobs import PERIODIC, QUEUE_NAME, ArqQueue, job_context
+from app.jobs import (
+    MAX_JOBS,
+    PERIODIC,
+    QUEUE_NAME,
+    SWEEP,
+    SWEEP_EVERY_SECONDS,
+    ArqQueue,
+    job_context,
+)
 from app.settings import get_settings
 from resolvers import jobs
 from workers.jobs import FUNCTIONS
+
+
+def install_queue(ctx: dict[str, Any]) -> None:
+    """Jobs that start jobs (the sweep, a retry) go back onto this worker's queue."""
+    jobs.install(ArqQueue(ctx["redis"]))
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings = get_settings()
     ctx["orm"] = await Tortoise.init(config=tortoise_config(settings.database_url))
     ctx.update(job_context(settings))
-    # Jobs that start jobs (the sweep) go back onto this worker's queue.
-    jobs.install(ArqQueue(ctx["redis"]))
+    install_queue(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -30,6 +44,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await orm.close_connections()
 
 
+_SWEEP_SECONDS = set(range(0, 60, SWEEP_EVERY_SECONDS))
+
+
 def _redis() -> RedisSettings:
     url = get_settings().redis_url
     return RedisSettings.from_dsn(url) if url else RedisSettings()
@@ -37,8 +54,13 @@ def _redis() -> RedisSettings:
 
 class WorkerSettings:
     functions = list(FUNCTIONS.values())
-    cron_jobs = [cron(FUNCTIONS[name], second=0, run_at_startup=True) for name in PERIODIC]
+    cron_jobs = [
+        cron(FUNCTIONS[name], second=_SWEEP_SECONDS, run_at_startup=True) for name in SWEEP
+    ] + [cron(FUNCTIONS[name], second=0, run_at_startup=True) for name in PERIODIC]
     on_startup = startup
     on_shutdown = shutdown
     queue_name = QUEUE_NAME
     redis_settings = _redis()
+    max_jobs = MAX_JOBS
+    # Results are never read; keeping them for arq's default hour only fills Redis.
+    keep_result = 60
