@@ -14,7 +14,7 @@ from strawberry.printer import print_schema
 from tortoise import Tortoise
 
 from app import db
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 from resolvers.errors import UserErrors
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
@@ -81,6 +81,12 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
     print(f"wrote {SCHEMA_FILE}")
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """What every uvicorn serving this app sets (the CLI and the live-server tests): a WebSocket
+    message is held to the same limit as a request body (uvicorn's own default is 16 MiB)."""
+    return {"ws": "websockets-sansio", "ws_max_size": settings.max_body_bytes}
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -93,8 +99,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        ws="websockets-sansio",
         log_level="info",
+        **server_options(settings),
     )
 
 

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.context import timeouts
 from app.settings import Settings
-from resolvers.sessions import principal_for_token
+from resolvers.sessions import bearer, principal_for_token
 
 log = logging.getLogger("portal.limits")
 
@@ -60,11 +60,6 @@ async def refuse(
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body.encode()})
-
-
-def bearer(headers: Headers) -> str | None:
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 class RequestLimits:
@@ -108,7 +103,7 @@ class RequestLimits:
     async def _signed_in(self, headers: Headers, send: Send) -> bool:
         """True when the bearer token is a live session; otherwise answers 401 (or 503 when
         the session store cannot be asked) and returns False."""
-        token = bearer(headers)
+        token = bearer(headers.get("authorization", ""))
         try:
             principal = await principal_for_token(token, timeouts(self.settings)) if token else None
         except Exception:

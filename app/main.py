@@ -30,14 +30,8 @@ from app.websocket import SessionSocket
 from resolvers import ratelimit
 from resolvers.branding import logo_for_slug
 from resolvers.principal import Caller, Principal
-from resolvers.sessions import principal_for_token
+from resolvers.sessions import bearer, principal_for_token
 from schema import build_schema
-
-
-def bearer_token(conn: HTTPConnection) -> str | None:
-    header = conn.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def client_ip(conn: HTTPConnection) -> str | None:
@@ -75,7 +69,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         return await super().render_graphql_ide(request)
 
     async def _principal(self, conn: HTTPConnection) -> Principal | None:
-        token = bearer_token(conn)
+        token = bearer(conn.headers.get("authorization", ""))
         if token is None:
             return None
         return await principal_for_token(token, timeouts(self.settings))

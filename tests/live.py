@@ -22,6 +22,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
+from app.cli import server_options
+
 PROTOCOL = Subprotocol("graphql-transport-ws")
 # How long a socket may take to close after the event that ends it ("within a few seconds").
 CLOSE_WITHIN = 5.0
@@ -41,7 +43,9 @@ async def serving(app: Starlette) -> AsyncIterator[str]:
     """Serves an app whose lifespan already runs (the test session's) on this event loop;
     yields its host:port."""
     sock = bound_socket()
-    config = uvicorn.Config(app, lifespan="off", ws="websockets-sansio", log_level="warning")
+    config = uvicorn.Config(
+        app, lifespan="off", log_level="warning", **server_options(app.state.settings)
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:

@@ -60,9 +60,12 @@ async def server(app: Starlette) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def web(server: str) -> AsyncIterator[Api]:
-    """GraphQL over real HTTP to the same server the sockets talk to."""
-    async with httpx.AsyncClient(base_url=f"http://{server}") as client:
+async def web(server: str, client_ip: str) -> AsyncIterator[Api]:
+    """GraphQL over real HTTP to the same server the sockets talk to. Each test calls from its
+    own address (uvicorn takes X-Forwarded-For from loopback, as behind a local proxy), so
+    per-address limits spent by other tests on 127.0.0.1 (the fuzz run) never refuse it."""
+    headers = {"X-Forwarded-For": client_ip}
+    async with httpx.AsyncClient(base_url=f"http://{server}", headers=headers) as client:
         yield Api(client)
 
 
@@ -435,3 +438,14 @@ async def test_a_logout_on_one_process_closes_the_socket_on_another(
         assert (await sock.execute(VIEWER))["data"]["viewer"]["staffId"]
         await web.data(LOGOUT, token=token)  # on this process, not the socket's
         assert await sock.closed() == (4401, "Unauthorized")
+
+
+async def test_a_websocket_message_over_the_body_limit_closes_the_socket(
+    server: str, settings: Settings
+) -> None:
+    # uvicorn's own default would take 16 MiB per message; the body limit holds here too.
+    async with GqlSocket.opened(server) as sock:
+        await sock.acknowledged()
+        await sock.send("{ __typename }" + " " * settings.max_body_bytes)
+        code, _ = await sock.closed()
+        assert code == 1009  # message too big
