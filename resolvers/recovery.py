@@ -29,15 +29,14 @@ from models.enums import AuditOutcome, TokenState
 from models.invitations import PasswordReset
 from models.mail import RecoveryRequest
 from models.settings import PortalSettings
-from resolvers import audit, jobs, ratelimit, validation
+from resolvers import audit, jobs, password_links, ratelimit, validation
 from resolvers.auth import normalize_email, normalize_username
 from resolvers.branding import portal_url
 from resolvers.clock import now
-from resolvers.errors import Collector, ErrorCode, UserError, UserErrors
+from resolvers.errors import Collector, ErrorCode, UserError
 from resolvers.outbox import queue_mail
-from resolvers.passwords import hash_password, password_problem
 from resolvers.principal import Caller
-from resolvers.sessions import ENDED, announce, hash_token, new_token, revoke_all, usable_link
+from resolvers.sessions import hash_token, new_token
 
 log = logging.getLogger("portal.recovery")
 
@@ -219,53 +218,5 @@ async def request_username_recovery(caller: Caller, agency_slug: str, email: str
 # --- using a reset link ------------------------------------------------------------------------
 
 
-async def _refuse_link(caller: Caller, agency_id: UUID | None = None) -> UserErrors:
-    await ratelimit.reset_failed(caller.ip)
-    await audit.record(
-        caller, "password_reset.use", "PasswordReset", None, AuditOutcome.FAILURE, agency_id
-    )
-    return UserErrors([_INVALID])
-
-
 async def reset_password(caller: Caller, token: str, new_password: str) -> None:
-    await ratelimit.check_reset(caller.ip)
-    reset = await usable_link(PasswordReset, token) if token.strip() else None
-    account = None
-    if reset is not None:
-        account = await PortalAccount.get_or_none(id=reset.account_id, is_active=True)
-    if reset is None or account is None:
-        raise await _refuse_link(caller, reset.agency_id if reset else None)
-    problem = password_problem(new_password, account.username)
-    if problem:
-        raise UserErrors([UserError(ErrorCode.WEAK_PASSWORD, problem, "newPassword")])
-    password_hash = hash_password(new_password)
-    if not await _consume(caller, reset, account, password_hash):
-        raise await _refuse_link(caller, reset.agency_id)
-    await announce(ENDED, account_id=account.id)
-
-
-async def _consume(
-    caller: Caller, reset: PasswordReset, account: PortalAccount, password_hash: str
-) -> bool:
-    """Uses the link once, even when two requests race for it; False if it was already gone."""
-    at = now()
-    async with in_transaction():
-        consumed = await PasswordReset.filter(
-            id=reset.id, state=TokenState.ACTIVE, expires_at__gt=at
-        ).update(state=TokenState.USED, finished_at=at)
-        if not consumed:
-            return False
-        await PasswordReset.filter(account_id=account.id, state=TokenState.ACTIVE).update(
-            state=TokenState.REVOKED, finished_at=at
-        )
-        await PortalAccount.filter(id=account.id).update(password_hash=password_hash)
-        await revoke_all(account_id=account.id)
-        await audit.record(
-            caller,
-            "password_reset.use",
-            "PortalAccount",
-            account.id,
-            agency_id=account.agency_id,
-            actor_id=account.id,
-        )
-    return True
+    await password_links.set_password(caller, password_links.PORTAL_RESET, token, new_password)

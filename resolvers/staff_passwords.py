@@ -24,14 +24,13 @@ from models.agency import Agency
 from models.enums import AuditOutcome, Permission, TokenState
 from models.invitations import StaffPasswordLink
 from models.staff import Staff
-from resolvers import access, audit, jobs, ratelimit, validation
+from resolvers import access, audit, jobs, password_links, ratelimit, validation
 from resolvers.auth import normalize_email
 from resolvers.clock import now
 from resolvers.errors import Collector, ErrorCode, UserError, UserErrors
 from resolvers.outbox import queue_mail
-from resolvers.passwords import hash_password, password_problem
 from resolvers.principal import Caller
-from resolvers.sessions import ENDED, announce, hash_token, new_token, revoke_all, usable_link
+from resolvers.sessions import hash_token, new_token
 from resolvers.tenancy import get_scoped
 
 # How long a link works: a new member may not read mail at once; forgot-password is asked
@@ -150,57 +149,5 @@ async def _request_reset(caller: Caller, base_url: str, agency_slug: str, email:
 # --- using a link ------------------------------------------------------------------------------
 
 
-async def _refuse_link(caller: Caller, agency_id: UUID | None = None) -> UserErrors:
-    await ratelimit.reset_failed(caller.ip)
-    await audit.record(
-        caller,
-        "staff.password_link.use",
-        "StaffPasswordLink",
-        None,
-        AuditOutcome.FAILURE,
-        agency_id,
-    )
-    return UserErrors([_INVALID])
-
-
 async def reset_password(caller: Caller, token: str, new_password: str) -> None:
-    """Sets the password with a link's token, once; ends every session of the staff member."""
-    await ratelimit.check_reset(caller.ip)
-    link = await usable_link(StaffPasswordLink, token) if token.strip() else None
-    staff = await Staff.get_or_none(id=link.staff_id, is_active=True) if link else None
-    if link is None or staff is None:
-        raise await _refuse_link(caller, link.agency_id if link else None)
-    problem = password_problem(new_password, staff.email)
-    if problem:
-        raise UserErrors([UserError(ErrorCode.WEAK_PASSWORD, problem, "newPassword")])
-    if not await _consume(caller, link, staff, hash_password(new_password)):
-        raise await _refuse_link(caller, link.agency_id)
-    # Open sockets of the ended sessions close now, on every API process.
-    await announce(ENDED, staff_id=staff.id)
-
-
-async def _consume(
-    caller: Caller, link: StaffPasswordLink, staff: Staff, password_hash: str
-) -> bool:
-    """Uses the link once, even when two requests race for it; False if it was already gone."""
-    at = now()
-    async with in_transaction():
-        consumed = await StaffPasswordLink.filter(
-            id=link.id, state=TokenState.ACTIVE, expires_at__gt=at
-        ).update(state=TokenState.USED, finished_at=at)
-        if not consumed:
-            return False
-        await StaffPasswordLink.filter(staff_id=staff.id, state=TokenState.ACTIVE).update(
-            state=TokenState.REVOKED, finished_at=at
-        )
-        await Staff.filter(id=staff.id).update(password_hash=password_hash)
-        await revoke_all(staff_id=staff.id)
-        await audit.record(
-            caller,
-            "staff.password_link.use",
-            "Staff",
-            staff.id,
-            agency_id=staff.agency_id,
-            actor_id=staff.id,
-        )
-    return True
+    await password_links.set_password(caller, password_links.STAFF_LINK, token, new_password)
