@@ -113,7 +113,29 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
-class _Depths:
+class _FragmentMemo:
+    """A measure of a selection set, each fragment's value computed once and reused at every
+    spread (what keeps fragments spreading each other many times linear)."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = _fragments(document)
+        self.known: dict[str, int] = {}
+        self.entered: set[str] = set()  # a cycle counts 0; NoFragmentCyclesRule refuses it
+
+    def of(self, node: Any) -> int:
+        raise NotImplementedError
+
+    def _fragment(self, name: str) -> int:
+        if name not in self.known:
+            fragment = self.fragments.get(name)
+            if fragment is None or name in self.entered:
+                return 0
+            self.entered.add(name)
+            self.known[name] = self.of(fragment)
+        return self.known[name]
+
+
+class _Depths(_FragmentMemo):
     """Operation depth as strawberry's limiter counts it (a field with a selection is 1 + its
     deepest child, a leaf 0), in linear time: each fragment's depth is computed once.
 
@@ -124,10 +146,8 @@ class _Depths:
     with `introspection=True` those fields count like any other."""
 
     def __init__(self, document: DocumentNode, introspection: bool) -> None:
-        self.fragments = _fragments(document)
+        super().__init__(document)
         self.introspection = introspection
-        self.known: dict[str, int] = {}
-        self.entered: set[str] = set()  # a cycle counts 0; NoFragmentCyclesRule refuses it
 
     def of(self, node: Any) -> int:
         deepest = 0
@@ -142,15 +162,6 @@ class _Depths:
             else:  # an inline fragment
                 deepest = max(deepest, self.of(selection))
         return deepest
-
-    def _fragment(self, name: str) -> int:
-        if name not in self.known:
-            fragment = self.fragments.get(name)
-            if fragment is None or name in self.entered:
-                return 0
-            self.entered.add(name)
-            self.known[name] = self.of(fragment)
-        return self.known[name]
 
 
 def document_depth(document: DocumentNode, introspection: bool = True) -> int:
@@ -191,15 +202,10 @@ def depth_rule(max_depth: int, *, introspection: bool) -> type[ASTValidationRule
     return DepthLimit
 
 
-class _AliasCounts:
+class _AliasCounts(_FragmentMemo):
     """Aliases in an operation as strawberry's MaxAliasesLimiter counts them (a fragment counts
     at every spread), in linear time: its count per fragment is computed once, where
     strawberry's walked the fragment again at every spread (exponential, as in _Depths)."""
-
-    def __init__(self, document: DocumentNode) -> None:
-        self.fragments = _fragments(document)
-        self.known: dict[str, int] = {}
-        self.entered: set[str] = set()
 
     def of(self, node: Any) -> int:
         count = 0
@@ -212,15 +218,6 @@ class _AliasCounts:
                 count += 1
             count += self.of(selection)
         return count
-
-    def _fragment(self, name: str) -> int:
-        if name not in self.known:
-            fragment = self.fragments.get(name)
-            if fragment is None or name in self.entered:
-                return 0
-            self.entered.add(name)
-            self.known[name] = self.of(fragment)
-        return self.known[name]
 
 
 def aliases_rule(max_aliases: int) -> type[ASTValidationRule]:
