@@ -8,7 +8,7 @@ from models.enums import AuditOutcome
 from resolvers.clock import now, set_clock
 from tests.factories import PASSWORD, PORTAL_LOGIN, STAFF_LOGIN, Api, make_world
 
-# Unique per run: recovery limits count per (agency slug, name) in a Redis that the SQLite and
+# Unique per run: rate limits count per (agency slug, name) in a Redis that the SQLite and
 # PostgreSQL runs (and reruns within the hour) share.
 NO_SUCH_AGENCY = f"no-such-agency-{secrets.token_hex(4)}"
 

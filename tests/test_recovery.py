@@ -23,7 +23,7 @@ from resolvers.clock import now, set_clock
 from tests.factories import PASSWORD, PASSWORD_HASH, PORTAL_LOGIN, Api, World, make_world
 from tests.mailbox import Mailbox, body_text
 
-# Unique per run: recovery limits count per (agency slug, name) in a Redis that the SQLite and
+# Unique per run: rate limits count per (agency slug, name) in a Redis that the SQLite and
 # PostgreSQL runs (and reruns within the hour) share.
 NO_SUCH_AGENCY = f"no-such-agency-{secrets.token_hex(4)}"
 
