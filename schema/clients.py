@@ -13,14 +13,14 @@ from models.enums import ClientStatus
 from models.staff import Staff
 from resolvers import clients as logic
 from resolvers.clients import PortalAccountState
-from schema.common import UserError, attempt, changes, gid
+from schema.common import UserError, attempt, changes, expose, gid
 from schema.invitations import Invitation, to_invitation
 from schema.pagination import Page
 from schema.permissions import CanManagePortalAccess, IsStaff
 
 UNSET: Any = strawberry.UNSET
 
-strawberry.enum(PortalAccountState, description="Whether someone can sign in to the portal.")
+expose(PortalAccountState, "Whether someone can sign in to the portal.")
 
 
 class CanManageClients(BasePermission):

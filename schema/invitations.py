@@ -13,10 +13,10 @@ from models.invitations import Invitation as InvitationRow
 from resolvers import branding
 from resolvers import invitations as logic
 from schema.auth import LoginPayload, login_payload
-from schema.common import UserError, attempt, gid
+from schema.common import UserError, attempt, expose, gid
 from schema.permissions import CanManagePortalAccess
 
-strawberry.enum(TokenState, description="Where a link is in its life.")
+expose(TokenState, "Where an invitation link is in its life.")
 
 
 @strawberry.type(
