@@ -19,8 +19,9 @@ class ErrorCode(DescribedEnum):
     )
     INVALID = (
         "INVALID",
-        "A value that cannot be used as it stands: an `after` that is not a cursor from this "
-        "API, or sendStaffPasswordLink for an inactive staff member.",
+        "A value that cannot be used as it stands, such as sendStaffPasswordLink for an "
+        "inactive staff member. (An `after` cursor this API did not give out comes back from a "
+        "list query as a GraphQL error, extensions.code BAD_USER_INPUT, instead.)",
     )
     TOO_LONG = (
         "TOO_LONG",
@@ -111,7 +112,8 @@ class ErrorCode(DescribedEnum):
     WEAK_PASSWORD = (
         "WEAK_PASSWORD",
         "A new password is shorter than 12 or longer than 128 characters, common or easy to "
-        "guess, or contains the user name; the message says which.",
+        "guess, or contains the sign-in name (user name, or a staff member's e-mail); the "
+        "message says which.",
     )
     NO_EMAIL = "NO_EMAIL", "inviteClient: the client has no e-mail address to send the link to."
     ALREADY_REGISTERED = (

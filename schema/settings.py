@@ -33,9 +33,9 @@ _SUBJECT = (
 )
 _MESSAGE = (
     "Text of the e-mail to {}: plain text, at most 5,000 characters, never empty. "
-    "Placeholders: {}, each written as {{{{ name }}}}; another name is INVALID_PLACEHOLDER, "
-    "anything more (an expression, filter or tag) INVALID_TEMPLATE. The link is added below "
-    "the message."
+    "Placeholders it may use: {}. Another name is INVALID_PLACEHOLDER; anything but a plain "
+    "{{{{ name }}}} (an expression, filter or tag) is INVALID_TEMPLATE. The link is added "
+    "below the message."
 )
 _EXPIRING = "{{ agency_name }}, {{ link }} and {{ expiry_days }}"
 
