@@ -1,4 +1,4 @@
-"""`portal`: serve, migrate, demo, create-agency, export-schema, worker."""
+"""`portal`: serve, migrate, demo, create-agency, export-schema, release-schema, worker."""
 
 from __future__ import annotations
 
@@ -81,6 +81,19 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
     print(f"wrote {SCHEMA_FILE}")
 
 
+def cmd_release_schema(args: argparse.Namespace) -> None:
+    from schema.contract import RELEASED_FILE, breaking_changes, explain
+
+    current = schema_sdl()
+    if RELEASED_FILE.exists():
+        changes = breaking_changes(RELEASED_FILE.read_text(), current)
+        if changes:
+            print(explain(changes), file=sys.stderr)
+            raise SystemExit(2)
+    RELEASED_FILE.write_text(current)
+    print(f"wrote {RELEASED_FILE}")
+
+
 def server_options(settings: Settings) -> dict[str, Any]:
     """What every uvicorn serving this app sets (the CLI and the live-server tests): a WebSocket
     message is held to the same limit as a request body (uvicorn's own default is 16 MiB)."""
@@ -136,6 +149,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("export-schema", help="write schema.graphql").set_defaults(
         func=cmd_export_schema
     )
+    sub.add_parser(
+        "release-schema",
+        help="write schema.released.graphql, the contract apps build against (refused if it "
+        "breaks the last one)",
+    ).set_defaults(func=cmd_release_schema)
     sub.add_parser("worker", help="run the arq worker (needs REDIS_URL)").set_defaults(
         func=cmd_worker
     )

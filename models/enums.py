@@ -1,63 +1,116 @@
-"""Enumerations stored in columns; schema/ exposes the same classes to GraphQL."""
+"""Enumerations stored in columns; schema/ exposes the same classes to GraphQL.
+
+A member exposed to GraphQL carries its description next to it (`NAME = "NAME", "What it
+means."`): the schema export shows it, and tests/test_schema_docs.py fails on a member without
+one. The stored value is the first string only.
+"""
 
 from enum import StrEnum
+from typing import Self
 
 
-class Permission(StrEnum):
-    MANAGE_PORTAL_SETTINGS = "MANAGE_PORTAL_SETTINGS"
-    MANAGE_PORTAL_ACCESS = "MANAGE_PORTAL_ACCESS"
-    MANAGE_AGENCY_SETTINGS = "MANAGE_AGENCY_SETTINGS"
-    MANAGE_STAFF = "MANAGE_STAFF"
-    MANAGE_ALL_APPOINTMENTS = "MANAGE_ALL_APPOINTMENTS"
-    VIEW_ALL_CLIENTS = "VIEW_ALL_CLIENTS"
+class DescribedEnum(StrEnum):
+    """A string enumeration whose members carry the description GraphQL shows for them."""
+
+    _value_: str
+    description: str
+
+    def __new__(cls, value: str, description: str = "") -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.description = description
+        return member
 
 
-class AppointmentMode(StrEnum):
-    VIEW_ONLY = "VIEW_ONLY"
-    MAKE = "MAKE"
-    REQUEST = "REQUEST"
+class Permission(DescribedEnum):
+    MANAGE_PORTAL_SETTINGS = (
+        "MANAGE_PORTAL_SETTINGS",
+        'Client Portal Settings (the agency\'s "Champions"): portalSettings and the mutations '
+        "that change it (update...Settings, uploadLogo, clearLogo, setFormVisibility).",
+    )
+    MANAGE_PORTAL_ACCESS = (
+        "MANAGE_PORTAL_ACCESS",
+        "Client Portal Manager: sees and edits every client and representative of the agency, "
+        "sends and revokes invitations, turns portal sign-ins on and off.",
+    )
+    MANAGE_AGENCY_SETTINGS = (
+        "MANAGE_AGENCY_SETTINGS",
+        "Settings module, Setup tab: agencySetup and updateAgencySetup.",
+    )
+    MANAGE_STAFF = (
+        "MANAGE_STAFF",
+        "Staff module: every staff member and location of the agency, their permissions, "
+        "active state and set-password links. Without it a staff member edits only their own "
+        "contact, locations and appointment e-mail.",
+    )
+    MANAGE_ALL_APPOINTMENTS = (
+        "MANAGE_ALL_APPOINTMENTS",
+        "Acts on every appointment of the agency; without it a staff member acts on the "
+        "appointments of clients whose care team they are in.",
+    )
+    VIEW_ALL_CLIENTS = (
+        "VIEW_ALL_CLIENTS",
+        "Sees, creates and edits every client and representative of the agency; without it (or "
+        "MANAGE_PORTAL_ACCESS) a staff member sees only the clients whose care team they are in.",
+    )
 
 
-class MessagingMode(StrEnum):
-    NONE = "NONE"
-    FROM_STAFF_ONLY = "FROM_STAFF_ONLY"
-    BETWEEN_STAFF_AND_CLIENT = "BETWEEN_STAFF_AND_CLIENT"
+class AppointmentMode(DescribedEnum):
+    VIEW_ONLY = "VIEW_ONLY", "Clients see their appointments but cannot book or request one."
+    MAKE = "MAKE", "Clients book an open slot themselves."
+    REQUEST = "REQUEST", "Clients ask for a slot; staff approve or deny the request."
 
 
-class PortalModule(StrEnum):
-    PAYMENTS = "PAYMENTS"
-    DOCUMENTS = "DOCUMENTS"
-    SOCIAL_HISTORY = "SOCIAL_HISTORY"
-    CLINICAL = "CLINICAL"
-    CARE_TEAM = "CARE_TEAM"
+class MessagingMode(DescribedEnum):
+    NONE = "NONE", "Portal messaging is off."
+    FROM_STAFF_ONLY = "FROM_STAFF_ONLY", "Only staff send messages; clients read them."
+    BETWEEN_STAFF_AND_CLIENT = "BETWEEN_STAFF_AND_CLIENT", "Staff and clients both send messages."
 
 
-class FormCompletionChannel(StrEnum):
-    PORTAL = "PORTAL"
-    SECURE_EMAIL_LINK = "SECURE_EMAIL_LINK"
+class PortalModule(DescribedEnum):
+    PAYMENTS = "PAYMENTS", "The Payments section."
+    DOCUMENTS = "DOCUMENTS", "The Documents section."
+    SOCIAL_HISTORY = "SOCIAL_HISTORY", "The Social History section."
+    CLINICAL = "CLINICAL", "The Clinical section."
+    CARE_TEAM = "CARE_TEAM", "The Care Team section: the client's staff and their locations."
 
 
-class NotifyMethod(StrEnum):
-    EMAIL = "EMAIL"
-    TASK = "TASK"
-    EMAIL_AND_TASK = "EMAIL_AND_TASK"
+class FormCompletionChannel(DescribedEnum):
+    PORTAL = "PORTAL", "Clients complete forms after signing in to the portal."
+    SECURE_EMAIL_LINK = (
+        "SECURE_EMAIL_LINK",
+        "Clients get a secure e-mail link to each form and complete it without signing in.",
+    )
 
 
-class AppointmentNotification(StrEnum):
-    NONE = "NONE"
-    FIRST_EMAIL = "FIRST_EMAIL"
-    SECOND_EMAIL = "SECOND_EMAIL"
+class NotifyMethod(DescribedEnum):
+    EMAIL = "EMAIL", "By e-mail only."
+    TASK = "TASK", "By a task on the staff member's task list only."
+    EMAIL_AND_TASK = "EMAIL_AND_TASK", "By e-mail and by a task."
 
 
-class ClientStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    INACTIVE = "INACTIVE"
-    DISCHARGED = "DISCHARGED"
+class AppointmentNotification(DescribedEnum):
+    NONE = "NONE", "No appointment e-mail."
+    FIRST_EMAIL = "FIRST_EMAIL", "To the first e-mail address (the sign-in name)."
+    SECOND_EMAIL = (
+        "SECOND_EMAIL",
+        'To the second ("Phone/SMS") address; needs one (SECOND_EMAIL_REQUIRED otherwise).',
+    )
 
 
-class PortalAccountKind(StrEnum):
-    CLIENT = "CLIENT"
-    REPRESENTATIVE = "REPRESENTATIVE"
+class ClientStatus(DescribedEnum):
+    ACTIVE = "ACTIVE", "In care now."
+    INACTIVE = "INACTIVE", "Not seen at the moment, but not discharged."
+    DISCHARGED = "DISCHARGED", "Care has ended."
+
+
+class PortalAccountKind(DescribedEnum):
+    CLIENT = "CLIENT", "The client's own portal account."
+    REPRESENTATIVE = (
+        "REPRESENTATIVE",
+        "A representative's account (a parent, a guardian): one sign-in for every client that "
+        "person represents.",
+    )
 
 
 class ActorKind(StrEnum):
@@ -79,11 +132,15 @@ class OutboxStatus(StrEnum):
     FAILED = "FAILED"
 
 
-class TokenState(StrEnum):
+class TokenState(DescribedEnum):
     """A link's life: usable, then used, revoked, superseded by a newer one, or expired."""
 
-    ACTIVE = "ACTIVE"
-    USED = "USED"
-    REVOKED = "REVOKED"
-    SUPERSEDED = "SUPERSEDED"
-    EXPIRED = "EXPIRED"
+    ACTIVE = (
+        "ACTIVE",
+        "Not used, withdrawn or replaced. It works until expiresAt; after that it is refused "
+        "even while it still shows ACTIVE (a periodic job marks it EXPIRED).",
+    )
+    USED = "USED", "Used once; it works no more."
+    REVOKED = "REVOKED", "Withdrawn (revokeInvitation); it works no more."
+    SUPERSEDED = "SUPERSEDED", "A newer link was sent to the same person; only the newest works."
+    EXPIRED = "EXPIRED", "Its time ran out before it was used."

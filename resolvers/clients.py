@@ -6,7 +6,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from models.accounts import PortalAccount
 from models.clients import CareTeamMember, Client, Representative
-from models.enums import AuditOutcome, Permission, PortalAccountKind
+from models.enums import AuditOutcome, DescribedEnum, Permission, PortalAccountKind
 from models.invitations import Invitation
 from models.staff import Staff
 from resolvers import access, audit
@@ -34,10 +33,13 @@ SEARCH_TERMS_MAX = 5
 RELATIONSHIP_MAX = 100
 
 
-class PortalAccountState(StrEnum):
-    NONE = "NONE"
-    ACTIVE = "ACTIVE"
-    INACTIVE = "INACTIVE"
+class PortalAccountState(DescribedEnum):
+    NONE = "NONE", "No portal account yet: nobody has accepted an invitation for it."
+    ACTIVE = "ACTIVE", "The person can sign in to the portal."
+    INACTIVE = (
+        "INACTIVE",
+        "Turned off by staff (setPortalAccountActive): the person cannot sign in.",
+    )
 
 
 @dataclass(frozen=True)

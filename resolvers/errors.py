@@ -3,45 +3,145 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+
+from models.enums import DescribedEnum
 
 
-class ErrorCode(StrEnum):
+class ErrorCode(DescribedEnum):
+    """Each member says when it happens: that text is its GraphQL description."""
+
     # any input
-    REQUIRED = "REQUIRED"
-    INVALID = "INVALID"
-    TOO_LONG = "TOO_LONG"
-    OUT_OF_RANGE = "OUT_OF_RANGE"
-    NOT_FOUND = "NOT_FOUND"
-    DUPLICATE = "DUPLICATE"
+    REQUIRED = (
+        "REQUIRED",
+        "A field that must have a value is missing, empty or null (the message says which); "
+        "also setPortalAccountActive without exactly one id, setStaffLocations with locations "
+        "but no defaultLocationId, and a representative without clientId.",
+    )
+    INVALID = (
+        "INVALID",
+        "A value that cannot be used as it stands, such as sendStaffPasswordLink for an "
+        "inactive staff member. (An `after` cursor this API did not give out comes back from a "
+        "list query as a GraphQL error, extensions.code BAD_USER_INPUT, instead.)",
+    )
+    TOO_LONG = (
+        "TOO_LONG",
+        "Text longer than its field allows (the message says the limit, in characters). "
+        "As a payload error: the field's own limit, such as 100 for a name. As a GraphQL "
+        "error (extensions.code TOO_LONG, extensions.field the argument path): the cap on any "
+        "text argument, MAX_TEXT_CHARS (20,000 by default), and nothing ran.",
+    )
+    OUT_OF_RANGE = (
+        "OUT_OF_RANGE",
+        "A number outside its allowed range (the message says the range), or a date of birth "
+        "in the future or before 1900-01-01.",
+    )
+    NOT_FOUND = (
+        "NOT_FOUND",
+        "The id names nothing the caller may act on in this agency: unknown, another "
+        "agency's, not visible to the caller, or (setPortalAccountActive) a person with no "
+        "portal account yet.",
+    )
+    DUPLICATE = (
+        "DUPLICATE",
+        "Another staff member of this agency already uses this e-mail address (compared "
+        "ignoring case).",
+    )
     # A NUL character or an unpaired UTF-16 surrogate in text (schema/text_rule.py).
-    INVALID_TEXT = "INVALID_TEXT"
+    INVALID_TEXT = (
+        "INVALID_TEXT",
+        "Text with a NUL character or an unpaired UTF-16 surrogate. Always a GraphQL error "
+        "(extensions.code INVALID_TEXT, extensions.field the argument path, such as "
+        "input.firstName), before anything runs; nothing is saved.",
+    )
     # auth
-    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    INVALID_CREDENTIALS = (
+        "INVALID_CREDENTIALS",
+        "staffLogin/portalLogin: the agency, the e-mail or user name, or the password is "
+        "wrong, or the person is inactive; which one is never said.",
+    )
     # branding
-    INVALID_COLOR = "INVALID_COLOR"
-    INVALID_IMAGE = "INVALID_IMAGE"
-    UNSUPPORTED_IMAGE_TYPE = "UNSUPPORTED_IMAGE_TYPE"
-    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    INVALID_COLOR = "INVALID_COLOR", "A color that is not #RRGGBB hex, such as #1F6FEB."
+    INVALID_IMAGE = (
+        "INVALID_IMAGE",
+        "uploadLogo: the file does not decode as an image, or has more than 4096×4096 pixels.",
+    )
+    UNSUPPORTED_IMAGE_TYPE = (
+        "UNSUPPORTED_IMAGE_TYPE",
+        "uploadLogo: an image that is not PNG or JPEG (SVG, GIF, WebP ... are refused).",
+    )
+    FILE_TOO_LARGE = (
+        "FILE_TOO_LARGE",
+        "uploadLogo: the file is larger than MAX_LOGO_BYTES (512 KiB by default); the message "
+        "says the limit in KB.",
+    )
     # core records
-    INVALID_TIME_ZONE = "INVALID_TIME_ZONE"
-    INVALID_EMAIL = "INVALID_EMAIL"
-    DEFAULT_LOCATION_NOT_SELECTED = "DEFAULT_LOCATION_NOT_SELECTED"
-    SECOND_EMAIL_REQUIRED = "SECOND_EMAIL_REQUIRED"
-    OWN_ACCESS = "OWN_ACCESS"
+    INVALID_TIME_ZONE = (
+        "INVALID_TIME_ZONE",
+        "Not an IANA time zone name such as America/Chicago.",
+    )
+    INVALID_EMAIL = "INVALID_EMAIL", "Not an e-mail address, or longer than 254 characters."
+    DEFAULT_LOCATION_NOT_SELECTED = (
+        "DEFAULT_LOCATION_NOT_SELECTED",
+        "setStaffLocations: defaultLocationId is not one of locationIds.",
+    )
+    SECOND_EMAIL_REQUIRED = (
+        "SECOND_EMAIL_REQUIRED",
+        "Appointment e-mail goes to the second address (SECOND_EMAIL): it cannot be cleared, "
+        "and SECOND_EMAIL cannot be chosen without one.",
+    )
+    OWN_ACCESS = (
+        "OWN_ACCESS",
+        "updateStaff on yourself: you cannot deactivate yourself or remove your own MANAGE_STAFF.",
+    )
     # accounts and invitations
-    INVITATION_INVALID = "INVITATION_INVALID"
-    USERNAME_TAKEN = "USERNAME_TAKEN"
-    INVALID_USERNAME = "INVALID_USERNAME"
-    WEAK_PASSWORD = "WEAK_PASSWORD"  # noqa: S105 - an error code, not a password
-    NO_EMAIL = "NO_EMAIL"
-    ALREADY_REGISTERED = "ALREADY_REGISTERED"
-    INVALID_PLACEHOLDER = "INVALID_PLACEHOLDER"
+    INVITATION_INVALID = (
+        "INVITATION_INVALID",
+        "acceptInvitation: the link is unknown, used, revoked, replaced by a newer one or "
+        "expired (one answer for all; the invitation query tells the registration page which).",
+    )
+    USERNAME_TAKEN = (
+        "USERNAME_TAKEN",
+        "acceptInvitation: another portal account of the agency has this user name (or, for a "
+        "representative adding a client, the password does not match that account).",
+    )
+    INVALID_USERNAME = (
+        "INVALID_USERNAME",
+        "acceptInvitation: a user name must be 3 to 64 characters: lowercase letters, digits, "
+        "dots, dashes or underscores, starting with a letter or digit (it is lowercased first).",
+    )
+    WEAK_PASSWORD = (
+        "WEAK_PASSWORD",
+        "A new password is shorter than 12 or longer than 128 characters, common or easy to "
+        "guess, or contains the sign-in name (user name, or a staff member's e-mail); the "
+        "message says which.",
+    )
+    NO_EMAIL = "NO_EMAIL", "inviteClient: the client has no e-mail address to send the link to."
+    ALREADY_REGISTERED = (
+        "ALREADY_REGISTERED",
+        "inviteClient/inviteRepresentative: the person already has a portal account.",
+    )
+    INVALID_PLACEHOLDER = (
+        "INVALID_PLACEHOLDER",
+        "E-mail wording uses a {{ name }} this kind of e-mail does not have; the message lists "
+        "the ones it has.",
+    )
     # e-mail wording with an expression, filter, tag or loop (only {{ name }} is allowed)
-    INVALID_TEMPLATE = "INVALID_TEMPLATE"
+    INVALID_TEMPLATE = (
+        "INVALID_TEMPLATE",
+        "E-mail wording with anything but plain {{ name }} placeholders (an expression, a "
+        "filter, a tag or a loop).",
+    )
     # recovery and rate limits
-    RESET_LINK_INVALID = "RESET_LINK_INVALID"
-    RATE_LIMITED = "RATE_LIMITED"
+    RESET_LINK_INVALID = (
+        "RESET_LINK_INVALID",
+        "resetPassword/resetStaffPassword: the link is unknown, used, expired or replaced by "
+        "a newer one, or its owner is inactive; ask for a new one.",
+    )
+    RATE_LIMITED = (
+        "RATE_LIMITED",
+        "Too many attempts (sign-in failures, recovery requests or failed resets) from this "
+        "address or for this account; the message says when to try again.",
+    )
 
 
 @dataclass(frozen=True)

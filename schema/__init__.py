@@ -10,6 +10,7 @@ from app.settings import Settings
 from schema import auth, clients, invitations, recovery, settings, staff
 from schema.errors import PortalErrors, PortalSchema
 from schema.execution import LeafFastPath, document_cache, mark_leaves
+from schema.scalars import described_scalars
 from schema.text_rule import text_rule_factory
 
 Query = merge_types(
@@ -26,6 +27,16 @@ Mutation = merge_types(
         recovery.Mutation,
     ),
 )
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Reads. Over HTTP (POST or GET /graphql) or a graphql-transport-ws WebSocket. Each field "
+    "says who may call it; a refused call is a GraphQL error with extensions.code "
+    "UNAUTHENTICATED (no valid session) or FORBIDDEN (signed in, not allowed)."
+)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Changes. Each takes one `input` (or none) and returns a payload whose `errors` lists why "
+    "it was refused (nothing saved then); not signed in or not allowed is a GraphQL error "
+    "instead (UNAUTHENTICATED / FORBIDDEN), as for queries."
+)
 
 
 def build_schema(config: Settings) -> strawberry.Schema:
@@ -33,7 +44,9 @@ def build_schema(config: Settings) -> strawberry.Schema:
     schema = PortalSchema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(disable_field_suggestions=config.is_production),
+        config=StrawberryConfig(
+            disable_field_suggestions=config.is_production, scalar_map=described_scalars()
+        ),
         execution_context_class=LeafFastPath,
         # Factories, not instances: each request gets its own extension objects.
         extensions=[

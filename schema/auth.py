@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -51,35 +52,63 @@ class LoginPayload:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to logout.")
 class LogoutPayload:
-    ok: bool
-    errors: list[UserError]
+    ok: bool = strawberry.field(
+        description="Always true: the session is over (or there was none to end)."
+    )
+    errors: list[UserError] = strawberry.field(description="Always empty.")
 
 
-@strawberry.input
+_SLUG_HELP = (
+    "The agency's short name from its portal address (/portal/<slug>); case and surrounding "
+    "blanks are ignored."
+)
+
+
+@strawberry.input(description="A staff member signing in.")
 class StaffLoginInput:
-    agency_slug: str
-    email: str
-    password: str
+    agency_slug: str = strawberry.field(description=_SLUG_HELP)
+    email: str = strawberry.field(
+        description="The staff member's first e-mail address, their sign-in name; case and "
+        "surrounding blanks are ignored."
+    )
+    password: str = strawberry.field(description="The staff member's password.")
     device_token: str | None = strawberry.field(default=None, description=_DEVICE_HELP)
 
 
-@strawberry.input
+@strawberry.input(description="A client or representative signing in to the portal.")
 class PortalLoginInput:
-    agency_slug: str
-    username: str
-    password: str
+    agency_slug: str = strawberry.field(description=_SLUG_HELP)
+    username: str = strawberry.field(
+        description="The user name chosen at registration; case and surrounding blanks are ignored."
+    )
+    password: str = strawberry.field(description="The account's password.")
     device_token: str | None = strawberry.field(default=None, description=_DEVICE_HELP)
 
 
-@strawberry.type(description="Who the current session belongs to.")
+@strawberry.type(
+    description="Who the current session belongs to: a staff member (staffId set) or a "
+    "portal account (portalAccountId set), never both."
+)
 class Viewer:
-    agency_id: strawberry.ID
-    staff_id: strawberry.ID | None
-    portal_account_id: strawberry.ID | None
-    portal_account_kind: PortalAccountKind | None
-    permissions: list[Permission]
+    agency_id: strawberry.ID = strawberry.field(
+        description="The agency the session belongs to; everything the viewer reads or "
+        "changes is this agency's."
+    )
+    staff_id: strawberry.ID | None = strawberry.field(
+        description="The signed-in staff member (Staff.id); null for a portal account."
+    )
+    portal_account_id: strawberry.ID | None = strawberry.field(
+        description="The signed-in portal account; null for staff."
+    )
+    portal_account_kind: PortalAccountKind | None = strawberry.field(
+        description="CLIENT or REPRESENTATIVE for a portal account; null for staff."
+    )
+    permissions: list[Permission] = strawberry.field(
+        description="The staff member's permissions, in alphabetical order; empty for a "
+        "portal account. Read at each request: a change applies at once."
+    )
 
 
 def login_payload(
@@ -101,7 +130,11 @@ def _id(value: object) -> strawberry.ID | None:
 
 @strawberry.type
 class Query:
-    @strawberry.field(permission_classes=[SignedIn], description="The signed-in principal.")
+    @strawberry.field(
+        permission_classes=[SignedIn],
+        description="The signed-in principal: staff or portal account. Any valid session; "
+        "without one, UNAUTHENTICATED.",
+    )
     def viewer(self, info: Info) -> Viewer:
         principal = info.context.caller.principal
         assert principal is not None
@@ -116,8 +149,16 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Staff sign-in with agency, e-mail and password.")
-    async def staff_login(self, info: Info, input: StaffLoginInput) -> LoginPayload:
+    @strawberry.mutation(
+        description="Public: staff sign-in with agency, e-mail and password. Returns a session "
+        "token (idle timeout SESSION_IDLE_MINUTES, 30 by default; absolute limit "
+        "SESSION_ABSOLUTE_HOURS, 12 by default). Errors: INVALID_CREDENTIALS, RATE_LIMITED."
+    )
+    async def staff_login(
+        self,
+        info: Info,
+        input: Annotated[StaffLoginInput, strawberry.argument(description="Who signs in.")],
+    ) -> LoginPayload:
         ctx = info.context
         work = auth.staff_login(
             ctx.caller,
@@ -129,8 +170,16 @@ class Mutation:
         )
         return _signed_in_payload(*await attempt(work))
 
-    @strawberry.mutation(description="Client or representative sign-in to the portal.")
-    async def portal_login(self, info: Info, input: PortalLoginInput) -> LoginPayload:
+    @strawberry.mutation(
+        description="Public: client or representative sign-in to the portal, with agency, "
+        "user name and password. Sessions as for staffLogin. Errors: INVALID_CREDENTIALS, "
+        "RATE_LIMITED."
+    )
+    async def portal_login(
+        self,
+        info: Info,
+        input: Annotated[PortalLoginInput, strawberry.argument(description="Who signs in.")],
+    ) -> LoginPayload:
         ctx = info.context
         work = auth.portal_login(
             ctx.caller,
@@ -142,7 +191,10 @@ class Mutation:
         )
         return _signed_in_payload(*await attempt(work))
 
-    @strawberry.mutation(description="Ends the current session; its token stops working at once.")
+    @strawberry.mutation(
+        description="Ends the current session: its token stops working at once, and WebSockets "
+        "opened with it close (4401). Without a session it does nothing and still answers ok."
+    )
     async def logout(self, info: Info) -> LogoutPayload:
         await auth.logout(info.context.caller)
         return LogoutPayload(ok=True, errors=[])

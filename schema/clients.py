@@ -13,14 +13,14 @@ from models.enums import ClientStatus
 from models.staff import Staff
 from resolvers import clients as logic
 from resolvers.clients import PortalAccountState
-from schema.common import UserError, attempt, changes, gid
+from schema.common import UserError, attempt, changes, expose, gid
 from schema.invitations import Invitation, to_invitation
-from schema.pagination import Page
+from schema.pagination import After, First, Page
 from schema.permissions import CanManagePortalAccess, IsStaff
 
 UNSET: Any = strawberry.UNSET
 
-strawberry.enum(PortalAccountState, description="Whether someone can sign in to the portal.")
+expose(PortalAccountState, "Whether someone can sign in to the portal.")
 
 
 class CanManageClients(BasePermission):
@@ -33,18 +33,21 @@ class CanManageClients(BasePermission):
 
 @strawberry.type(description="A staff member on a client's care team.")
 class CareTeamMember:
-    staff_id: strawberry.ID
-    first_name: str
-    last_name: str
+    staff_id: strawberry.ID = strawberry.field(description="The staff member (Staff.id).")
+    first_name: str = strawberry.field(description="The staff member's first name.")
+    last_name: str = strawberry.field(description="The staff member's last name.")
 
 
 @strawberry.type(description="A person acting for one client, such as a parent or guardian.")
 class Representative:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id of the representative.")
     client_id: strawberry.ID = strawberry.field(description="The client represented.")
-    first_name: str
-    last_name: str
-    email: str
+    first_name: str = strawberry.field(description="First name.")
+    last_name: str = strawberry.field(description="Last name.")
+    email: str = strawberry.field(
+        description="Where invitations go (stored lowercase); one person representing several "
+        "clients may have the same address on each."
+    )
     relationship: str = strawberry.field(description="To the client, e.g. Mother; may be empty.")
     portal_account_state: PortalAccountState = strawberry.field(
         description="NONE until an invitation is accepted."
@@ -53,16 +56,22 @@ class Representative:
 
 @strawberry.type(description="A client of the agency.")
 class Client:
-    id: strawberry.ID
-    first_name: str
-    last_name: str
-    email: str | None
-    date_of_birth: date | None
-    status: ClientStatus
+    id: strawberry.ID = strawberry.field(description="Opaque id of the client.")
+    first_name: str = strawberry.field(description="First name.")
+    last_name: str = strawberry.field(description="Last name.")
+    email: str | None = strawberry.field(
+        description="Where the client's invitation goes (stored lowercase); null when unknown."
+    )
+    date_of_birth: date | None = strawberry.field(
+        description="Calendar date of birth; null when unknown."
+    )
+    status: ClientStatus = strawberry.field(description="Where the client is in their care.")
     care_team: list[CareTeamMember] = strawberry.field(
         description="Staff who work with this client, by last name."
     )
-    representatives: list[Representative]
+    representatives: list[Representative] = strawberry.field(
+        description="People acting for this client; empty when none."
+    )
     portal_account_state: PortalAccountState = strawberry.field(
         description="The client's own portal sign-in: none, active or deactivated."
     )
@@ -106,54 +115,85 @@ def to_client(view: logic.ClientView) -> Client:
     )
 
 
-@strawberry.input
+_NAME = "At most 100 characters, not empty; surrounding blanks are removed."
+_NEW_NAME = "New name: at most 100 characters, not empty; left out, unchanged."
+
+
+@strawberry.input(description="A new client.")
 class CreateClientInput:
-    first_name: str = strawberry.field(description="At most 100 characters.")
-    last_name: str = strawberry.field(description="At most 100 characters.")
-    email: str | None = None
-    date_of_birth: date | None = strawberry.field(default=None, description="Not in the future.")
-    status: ClientStatus = ClientStatus.ACTIVE
+    first_name: str = strawberry.field(description=_NAME)
+    last_name: str = strawberry.field(description=_NAME)
+    email: str | None = strawberry.field(
+        default=None,
+        description="Needed before the client can be invited (INVALID_EMAIL for a malformed "
+        "one); null or empty: none.",
+    )
+    date_of_birth: date | None = strawberry.field(
+        default=None,
+        description="Not in the future and not before 1900-01-01 (OUT_OF_RANGE); null: unknown.",
+    )
+    status: ClientStatus = strawberry.field(
+        default=ClientStatus.ACTIVE, description="ACTIVE when left out."
+    )
 
 
-@strawberry.input(description="Fields left out stay as they are.")
+@strawberry.input(description="Changes to a client. Fields left out stay as they are.")
 class UpdateClientInput:
-    id: strawberry.ID
-    first_name: str | None = UNSET
-    last_name: str | None = UNSET
-    email: str | None = strawberry.field(default=UNSET, description="Null clears it.")
-    date_of_birth: date | None = strawberry.field(default=UNSET, description="Null clears it.")
-    status: ClientStatus | None = UNSET
+    id: strawberry.ID = strawberry.field(description="The client (Client.id).")
+    first_name: str | None = strawberry.field(default=UNSET, description=_NEW_NAME)
+    last_name: str | None = strawberry.field(default=UNSET, description=_NEW_NAME)
+    email: str | None = strawberry.field(
+        default=UNSET, description="New e-mail address; null clears it."
+    )
+    date_of_birth: date | None = strawberry.field(
+        default=UNSET,
+        description="New date of birth (not in the future, not before 1900-01-01); null clears it.",
+    )
+    status: ClientStatus | None = strawberry.field(
+        default=UNSET, description="New status; null is REQUIRED."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A client's whole care team.")
 class SetCareTeamInput:
-    client_id: strawberry.ID
+    client_id: strawberry.ID = strawberry.field(description="The client (Client.id).")
     staff_ids: list[strawberry.ID] = strawberry.field(
         description="The whole new care team: active staff of the agency; empty clears it."
     )
 
 
-@strawberry.input
+@strawberry.input(description="A new representative; they get portal access only by invitation.")
 class CreateRepresentativeInput:
-    client_id: strawberry.ID = strawberry.field(description="The client represented.")
-    first_name: str
-    last_name: str
+    client_id: strawberry.ID = strawberry.field(
+        description="The client represented (Client.id); NOT_FOUND unless the viewer sees it."
+    )
+    first_name: str = strawberry.field(description=_NAME)
+    last_name: str = strawberry.field(description=_NAME)
     email: str = strawberry.field(
-        description="May be shared by one person representing several clients."
+        description="Where the invitation goes; may be shared by one person representing "
+        "several clients."
     )
-    relationship: str | None = strawberry.field(default=None, description="e.g. Mother.")
+    relationship: str | None = strawberry.field(
+        default=None, description="To the client, e.g. Mother; at most 100 characters."
+    )
 
 
-@strawberry.input(description="Fields left out stay as they are.")
+@strawberry.input(description="Changes to a representative. Fields left out stay as they are.")
 class UpdateRepresentativeInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The representative (Representative.id).")
     client_id: strawberry.ID | None = strawberry.field(
-        default=UNSET, description="Moves the representative to another client."
+        default=UNSET,
+        description="Moves the representative to another client; null is REQUIRED. Their open "
+        "WebSockets close with 4403.",
     )
-    first_name: str | None = UNSET
-    last_name: str | None = UNSET
-    email: str | None = UNSET
-    relationship: str | None = UNSET
+    first_name: str | None = strawberry.field(default=UNSET, description=_NEW_NAME)
+    last_name: str | None = strawberry.field(default=UNSET, description=_NEW_NAME)
+    email: str | None = strawberry.field(
+        default=UNSET, description="New e-mail address; null is REQUIRED."
+    )
+    relationship: str | None = strawberry.field(
+        default=UNSET, description="New relationship (at most 100 characters); null clears it."
+    )
 
 
 @strawberry.input(description="Whose portal sign-in to turn on or off: exactly one of the two ids.")
@@ -173,23 +213,35 @@ class SetPortalAccountActiveInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to a change of a client.")
 class ClientPayload:
-    client: Client | None
-    errors: list[UserError]
+    client: Client | None = strawberry.field(description="The client as saved; null when refused.")
+    errors: list[UserError] = strawberry.field(
+        description="Why it was refused, one entry per field at fault; empty on success. "
+        "See the mutation for its codes."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to setCareTeam.")
 class SetCareTeamPayload:
-    client: Client | None
-    care_team: list[CareTeamMember] | None = strawberry.field(description="The team as saved.")
-    errors: list[UserError]
+    client: Client | None = strawberry.field(description="The client as saved; null when refused.")
+    care_team: list[CareTeamMember] | None = strawberry.field(
+        description="The team as saved, by last name; null when refused."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="NOT_FOUND (clientId, or staffIds: each must be an active staff member of "
+        "the agency); empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to a change of a representative.")
 class RepresentativePayload:
-    representative: Representative | None
-    errors: list[UserError]
+    representative: Representative | None = strawberry.field(
+        description="The representative as saved; null when refused."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why it was refused, one entry per field at fault; empty on success."
+    )
 
 
 def _client_payload(view: logic.ClientView | None, errors: list[UserError]) -> ClientPayload:
@@ -205,27 +257,29 @@ def _rep_payload(
 
 
 _MANAGE: list[type[BasePermission]] = [CanManageClients]
+_WHO = "MANAGE_PORTAL_ACCESS or VIEW_ALL_CLIENTS (FORBIDDEN otherwise)."
+_CHANGES = strawberry.argument(description="What to change.")
 
 
 @strawberry.type
 class Query:
     @strawberry.field(
         permission_classes=[IsStaff],
-        description="Clients the viewer may see: all of the agency's with VIEW_ALL_CLIENTS or "
-        "MANAGE_PORTAL_ACCESS, otherwise those whose care team the viewer is in.",
+        description="Clients the viewer may see, a page at a time: all of the agency's with "
+        "VIEW_ALL_CLIENTS or MANAGE_PORTAL_ACCESS, otherwise those whose care team the viewer "
+        "is in. Any staff member; portal accounts are refused (FORBIDDEN).",
     )
     async def clients(
         self,
         info: Info,
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size, at most 100.")
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="nextCursor of the previous page.")
-        ] = None,
+        first: First = None,
+        after: After = None,
         search: Annotated[
             str | None,
-            strawberry.argument(description="Words matched against first and last names."),
+            strawberry.argument(
+                description="Words matched against first and last names, ignoring case: each "
+                "word (the first 5) must appear in one of them. Null or empty: every client."
+            ),
         ] = None,
     ) -> Page[Client]:
         page = await logic.list_clients(info.context.caller, first, after, search)
@@ -233,28 +287,55 @@ class Query:
 
     @strawberry.field(
         permission_classes=[IsStaff],
-        description="One client the viewer may see; null otherwise, as for an unknown id.",
+        description="One client the viewer may see (the same rule as clients); null "
+        "otherwise, as for an unknown id. Any staff member; portal accounts are refused "
+        "(FORBIDDEN).",
     )
-    async def client(self, info: Info, id: strawberry.ID) -> Client | None:
+    async def client(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Client.id.")],
+    ) -> Client | None:
         view = await logic.get_client(info.context.caller, id)
         return to_client(view) if view else None
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(permission_classes=_MANAGE)
-    async def create_client(self, info: Info, input: CreateClientInput) -> ClientPayload:
+    @strawberry.mutation(
+        permission_classes=_MANAGE,
+        description="Adds a client. " + _WHO + " Errors: REQUIRED, TOO_LONG, INVALID_EMAIL, "
+        "OUT_OF_RANGE.",
+    )
+    async def create_client(
+        self,
+        info: Info,
+        input: Annotated[CreateClientInput, strawberry.argument(description="The client.")],
+    ) -> ClientPayload:
         work = logic.create_client(info.context.caller, changes(input))
         return _client_payload(*await attempt(work))
 
-    @strawberry.mutation(permission_classes=_MANAGE)
-    async def update_client(self, info: Info, input: UpdateClientInput) -> ClientPayload:
+    @strawberry.mutation(
+        permission_classes=_MANAGE,
+        description="Changes a client. " + _WHO + " Errors: NOT_FOUND, REQUIRED, TOO_LONG, "
+        "INVALID_EMAIL, OUT_OF_RANGE.",
+    )
+    async def update_client(
+        self, info: Info, input: Annotated[UpdateClientInput, _CHANGES]
+    ) -> ClientPayload:
         sent = changes(input)
         work = logic.update_client(info.context.caller, sent.pop("id"), sent)
         return _client_payload(*await attempt(work))
 
-    @strawberry.mutation(permission_classes=_MANAGE, description="Replaces the whole care team.")
-    async def set_care_team(self, info: Info, input: SetCareTeamInput) -> SetCareTeamPayload:
+    @strawberry.mutation(
+        permission_classes=_MANAGE,
+        description="Replaces the whole care team. " + _WHO + " Errors: NOT_FOUND.",
+    )
+    async def set_care_team(
+        self,
+        info: Info,
+        input: Annotated[SetCareTeamInput, strawberry.argument(description="The new team.")],
+    ) -> SetCareTeamPayload:
         work = logic.set_care_team(
             info.context.caller, input.client_id, [str(s) for s in input.staff_ids]
         )
@@ -263,16 +344,30 @@ class Mutation:
         team = client.care_team if client else None
         return SetCareTeamPayload(client=client, care_team=team, errors=errors)
 
-    @strawberry.mutation(permission_classes=_MANAGE)
+    @strawberry.mutation(
+        permission_classes=_MANAGE,
+        description="Adds a representative to a client, without portal access "
+        "(inviteRepresentative gives it). "
+        + _WHO
+        + " Errors: NOT_FOUND, REQUIRED, TOO_LONG, INVALID_EMAIL.",
+    )
     async def create_representative(
-        self, info: Info, input: CreateRepresentativeInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateRepresentativeInput, strawberry.argument(description="The representative.")
+        ],
     ) -> RepresentativePayload:
         work = logic.create_representative(info.context.caller, changes(input))
         return _rep_payload(*await attempt(work))
 
-    @strawberry.mutation(permission_classes=_MANAGE)
+    @strawberry.mutation(
+        permission_classes=_MANAGE,
+        description="Changes a representative, or moves them to another client. " + _WHO + " "
+        "Errors: NOT_FOUND, REQUIRED, TOO_LONG, INVALID_EMAIL.",
+    )
     async def update_representative(
-        self, info: Info, input: UpdateRepresentativeInput
+        self, info: Info, input: Annotated[UpdateRepresentativeInput, _CHANGES]
     ) -> RepresentativePayload:
         sent = changes(input)
         work = logic.update_representative(info.context.caller, sent.pop("id"), sent)
@@ -286,7 +381,12 @@ class Mutation:
         "representative, or when there is no portal account yet.",
     )
     async def set_portal_account_active(
-        self, info: Info, input: SetPortalAccountActiveInput
+        self,
+        info: Info,
+        input: Annotated[
+            SetPortalAccountActiveInput,
+            strawberry.argument(description="Whose sign-in, and on or off."),
+        ],
     ) -> ClientPayload:
         ids = (input.client_id, input.representative_id)
         client_id, rep_id = (str(i) if i is not None else None for i in ids)

@@ -8,16 +8,30 @@ from typing import Any, TypeVar
 import strawberry
 
 from models import enums
+from models.enums import DescribedEnum
 from resolvers.errors import ErrorCode, UserErrors
 
 T = TypeVar("T")
 
+E = TypeVar("E", bound=type[DescribedEnum])
+
+
+def expose(cls: E, description: str) -> E:
+    """Registers an enumeration with GraphQL: the type's description here, each value's from
+    its member (models.enums.DescribedEnum), so the description stays next to the value."""
+    strawberry.enum(cls, description=description)
+    for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = cls[value.name].description or None
+    return cls
+
+
 # Registers the stored enums with GraphQL descriptions; schema modules annotate with the
 # classes from models.enums (strawberry.enum returns the class it is given).
 
-strawberry.enum(
+expose(
     ErrorCode,
-    description="Why an input was refused. Text in any argument is checked before anything "
+    "Why an input was refused; each value says when it happens. Text in any argument is "
+    "checked before anything "
     "runs: a NUL character or an unpaired UTF-16 surrogate answers INVALID_TEXT, and a string "
     "over the cap (20,000 characters by default, MAX_TEXT_CHARS; 63 for agencySlug, 64 for "
     "username, 128 for token, 254 for email) answers TOO_LONG, both as a GraphQL error (not in "
@@ -25,27 +39,41 @@ strawberry.enum(
     "extensions.field is the argument path, such as input.agencySlug; nothing is saved. "
     "A field's own, smaller limit is answered in the payload's errors.",
 )
-strawberry.enum(enums.Permission, description="What a staff member may do.")
-strawberry.enum(enums.AppointmentMode, description="What clients can do with appointments.")
-strawberry.enum(enums.MessagingMode, description="Who may send portal messages.")
-strawberry.enum(enums.PortalModule, description="An optional section of the portal.")
-strawberry.enum(
-    enums.FormCompletionChannel, description="How clients receive and submit kiosk forms."
+expose(
+    enums.Permission,
+    "What a staff member may do. Portal users (clients, representatives) have none. A field "
+    "that needs one refuses others with a GraphQL error, extensions.code FORBIDDEN.",
 )
-strawberry.enum(enums.NotifyMethod, description="How staff are told of new appointments.")
-strawberry.enum(
+expose(enums.AppointmentMode, "What clients can do with appointments.")
+expose(enums.MessagingMode, "Who may send portal messages.")
+expose(enums.PortalModule, "An optional section of the portal.")
+expose(enums.FormCompletionChannel, "How clients receive and submit kiosk forms.")
+expose(enums.NotifyMethod, "How staff are told of new appointments.")
+expose(
     enums.AppointmentNotification,
-    description="Which of a staff member's addresses gets appointment e-mail.",
+    "Which of a staff member's addresses gets appointment e-mail.",
 )
-strawberry.enum(enums.ClientStatus, description="Where a client is in their care.")
-strawberry.enum(enums.PortalAccountKind, description="Client or representative.")
+expose(enums.ClientStatus, "Where a client is in their care.")
+expose(enums.PortalAccountKind, "Client or representative.")
 
 
-@strawberry.type(description="Why a mutation did not do what was asked; nothing was saved.")
+@strawberry.type(
+    description="Why a mutation did not do what was asked: one entry in a payload's `errors`. "
+    "When `errors` is not empty nothing was saved and the payload's result field is null; "
+    "a form should show every entry, next to `field` when there is one."
+)
 class UserError:
-    code: ErrorCode
-    field: str | None = strawberry.field(description="The input field at fault, if one is.")
-    message: str
+    code: ErrorCode = strawberry.field(
+        description="What went wrong, for code to act on (see each ErrorCode value)."
+    )
+    field: str | None = strawberry.field(
+        description="The input field at fault, as named in the input (camelCase, such as "
+        "firstName or staffIds); null when the error is about the input as a whole."
+    )
+    message: str = strawberry.field(
+        description="What went wrong and how to put it right, in English words for the "
+        "person filling the form."
+    )
 
 
 def to_user_errors(exc: UserErrors) -> list[UserError]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -13,10 +14,10 @@ from models.invitations import Invitation as InvitationRow
 from resolvers import branding
 from resolvers import invitations as logic
 from schema.auth import LoginPayload, login_payload
-from schema.common import UserError, attempt, gid
+from schema.common import UserError, attempt, expose, gid
 from schema.permissions import CanManagePortalAccess
 
-strawberry.enum(TokenState, description="Where a link is in its life.")
+expose(TokenState, "Where an invitation link is in its life.")
 
 
 @strawberry.type(
@@ -24,14 +25,25 @@ strawberry.enum(TokenState, description="Where a link is in its life.")
     "ever in the e-mail."
 )
 class Invitation:
-    id: strawberry.ID
-    kind: PortalAccountKind
-    client_id: strawberry.ID
-    representative_id: strawberry.ID | None
+    id: strawberry.ID = strawberry.field(description="Opaque id of the invitation.")
+    kind: PortalAccountKind = strawberry.field(
+        description="Whether it registers the client or a representative."
+    )
+    client_id: strawberry.ID = strawberry.field(
+        description="The client (Client.id) it is for, or whom the representative represents."
+    )
+    representative_id: strawberry.ID | None = strawberry.field(
+        description="The representative invited (Representative.id); null for a client's own."
+    )
     email: str = strawberry.field(description="Where the invitation was sent.")
-    state: TokenState
-    created_at: datetime
-    expires_at: datetime
+    state: TokenState = strawberry.field(
+        description="Where the link is in its life; an ACTIVE one past expiresAt no longer works."
+    )
+    created_at: datetime = strawberry.field(description="When it was sent.")
+    expires_at: datetime = strawberry.field(
+        description="When the link stops working (InvitationSettings.invitationExpiryDays "
+        "after it was sent)."
+    )
 
 
 @strawberry.enum(description="Whether an invitation link that was really sent can be used.")
@@ -69,40 +81,80 @@ class InvitationInfo:
     state: InvitationState | None = strawberry.field(
         default=None, description="Null for a token that was never issued."
     )
-    kind: PortalAccountKind | None = None
-    agency_name: str | None = None
-    agency_slug: str | None = None
-    logo_url: str | None = None
-    color: str | None = None
-    expires_at: datetime | None = None
+    kind: PortalAccountKind | None = strawberry.field(
+        default=None,
+        description="The account it registers: CLIENT or REPRESENTATIVE; null for an unknown "
+        "token.",
+    )
+    agency_name: str | None = strawberry.field(
+        default=None, description="The agency's name; null for an unknown token."
+    )
+    agency_slug: str | None = strawberry.field(
+        default=None,
+        description="The agency's slug, for its sign-in page and portalLogin; null for an "
+        "unknown token.",
+    )
+    logo_url: str | None = strawberry.field(
+        default=None,
+        description="Public URL of the agency's logo; null when it has none, or for an unknown "
+        "token.",
+    )
+    color: str | None = strawberry.field(
+        default=None,
+        description="The agency's accent color, #RRGGBB; null for an unknown token.",
+    )
+    expires_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the link stops (or stopped) working; null for an unknown token.",
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The answer to inviteClient, inviteRepresentative and revokeInvitation."
+)
 class InvitationPayload:
-    invitation: Invitation | None
-    errors: list[UserError]
+    invitation: Invitation | None = strawberry.field(
+        description="The invitation as saved; null when refused."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why it was refused; empty on success. See the mutation for its codes."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Whom to invite: a client.")
 class InviteClientInput:
-    client_id: strawberry.ID
+    client_id: strawberry.ID = strawberry.field(
+        description="The client (Client.id); they need an e-mail address (NO_EMAIL)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Whom to invite: a representative.")
 class InviteRepresentativeInput:
-    representative_id: strawberry.ID
+    representative_id: strawberry.ID = strawberry.field(
+        description="The representative (Representative.id)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which invitation to withdraw.")
 class RevokeInvitationInput:
-    invitation_id: strawberry.ID
+    invitation_id: strawberry.ID = strawberry.field(description="Invitation.id.")
 
 
-@strawberry.input
+@strawberry.input(description="Registration from an invitation link.")
 class AcceptInvitationInput:
-    token: str
-    username: str
-    password: str = strawberry.field(description="At least 12 characters; common ones refused.")
+    token: str = strawberry.field(
+        description="The token from the link's `#token=` (/portal/<slug>/register#token=...)."
+    )
+    username: str = strawberry.field(
+        description="The user name to sign in with: 3 to 64 lowercase letters, digits, dots, "
+        "dashes or underscores (lowercased first). A representative already registered for "
+        "another client gives their existing user name."
+    )
+    password: str = strawberry.field(
+        description="At least 12 characters (at most 128); common ones and ones containing the "
+        "user name are refused. A representative already registered gives their existing "
+        "password."
+    )
 
 
 def to_invitation(row: InvitationRow) -> Invitation:
@@ -132,7 +184,14 @@ class Query:
         "branding and whether the link can be used (an expired, used, revoked or replaced link "
         "says so); an unknown token answers `valid: false` and nothing else."
     )
-    async def invitation(self, info: Info, token: str) -> InvitationInfo:
+    async def invitation(
+        self,
+        info: Info,
+        token: Annotated[
+            str,
+            strawberry.argument(description="The token from the link's `#token=`."),
+        ],
+    ) -> InvitationInfo:
         view = await logic.invitation_view(token)
         if view is None:
             return InvitationInfo(valid=False)
@@ -153,10 +212,15 @@ class Query:
 class Mutation:
     @strawberry.mutation(
         permission_classes=_ACCESS,
-        description="E-mails the client a "
-        "registration link; an older link for the same client stops working.",
+        description="E-mails the client a registration link (valid "
+        "InvitationSettings.invitationExpiryDays); an older link for the same client stops "
+        "working. MANAGE_PORTAL_ACCESS only. Errors: NOT_FOUND, ALREADY_REGISTERED, NO_EMAIL.",
     )
-    async def invite_client(self, info: Info, input: InviteClientInput) -> InvitationPayload:
+    async def invite_client(
+        self,
+        info: Info,
+        input: Annotated[InviteClientInput, strawberry.argument(description="Whom to invite.")],
+    ) -> InvitationPayload:
         base = info.context.settings.public_base_url
         return _payload(
             *await attempt(logic.invite_client(info.context.caller, input.client_id, base))
@@ -164,19 +228,33 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_ACCESS,
-        description="E-mails the representative a "
-        "registration link; an older link for the same person stops working.",
+        description="E-mails the representative a registration link (valid "
+        "InvitationSettings.invitationExpiryDays); an older link for the same person stops "
+        "working. MANAGE_PORTAL_ACCESS only. Errors: NOT_FOUND, ALREADY_REGISTERED.",
     )
     async def invite_representative(
-        self, info: Info, input: InviteRepresentativeInput
+        self,
+        info: Info,
+        input: Annotated[
+            InviteRepresentativeInput, strawberry.argument(description="Whom to invite.")
+        ],
     ) -> InvitationPayload:
         base = info.context.settings.public_base_url
         work = logic.invite_representative(info.context.caller, input.representative_id, base)
         return _payload(*await attempt(work))
 
-    @strawberry.mutation(permission_classes=_ACCESS)
+    @strawberry.mutation(
+        permission_classes=_ACCESS,
+        description="Withdraws an invitation: its link stops working (state REVOKED). One that "
+        "is already used, replaced or expired is returned unchanged. MANAGE_PORTAL_ACCESS only. "
+        "Errors: NOT_FOUND.",
+    )
     async def revoke_invitation(
-        self, info: Info, input: RevokeInvitationInput
+        self,
+        info: Info,
+        input: Annotated[
+            RevokeInvitationInput, strawberry.argument(description="Which invitation.")
+        ],
     ) -> InvitationPayload:
         work = logic.revoke_invitation(info.context.caller, input.invitation_id)
         return _payload(*await attempt(work))
@@ -184,9 +262,17 @@ class Mutation:
     @strawberry.mutation(
         description="Public: creates the portal account from a link and signs "
         "in. A representative already registered for another client signs in "
-        "with their existing user name and password to add this client."
+        "with their existing user name and password to add this client. A link works once. "
+        "Errors: INVITATION_INVALID, USERNAME_TAKEN, INVALID_USERNAME, WEAK_PASSWORD."
     )
-    async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> LoginPayload:
+    async def accept_invitation(
+        self,
+        info: Info,
+        input: Annotated[
+            AcceptInvitationInput,
+            strawberry.argument(description="The link's token and the new sign-in."),
+        ],
+    ) -> LoginPayload:
         ctx = info.context
         work = logic.accept_invitation(
             ctx.caller, timeouts(ctx.settings), input.token, input.username, input.password

@@ -15,7 +15,7 @@ from resolvers import locations as locations_logic
 from resolvers import staff as logic
 from resolvers import staff_passwords as passwords
 from schema.common import UserError, attempt, changes, gid
-from schema.pagination import Page
+from schema.pagination import After, First, Page
 from schema.permissions import CanManageStaff, IsStaff
 from schema.recovery import RecoveryRequestPayload, ResetPasswordPayload
 
@@ -25,8 +25,8 @@ T = TypeVar("T")
 
 @strawberry.type(description="A place where the agency sees clients.")
 class Location:
-    id: strawberry.ID
-    name: str
+    id: strawberry.ID = strawberry.field(description="Opaque id of the location.")
+    name: str = strawberry.field(description="The location's name, as staff and clients see it.")
     address: str = strawberry.field(description="Postal address; empty when not given.")
     time_zone: str = strawberry.field(
         description="IANA time zone, such as America/Chicago; schedules at this location "
@@ -36,7 +36,7 @@ class Location:
 
 @strawberry.type(description="A location a staff member works at.")
 class StaffLocation:
-    location: Location
+    location: Location = strawberry.field(description="The location.")
     is_default: bool = strawberry.field(
         description="The staff member's default location; exactly one is, and it is listed first."
     )
@@ -44,9 +44,9 @@ class StaffLocation:
 
 @strawberry.type(description="A staff member of the agency.")
 class Staff:
-    id: strawberry.ID
-    first_name: str
-    last_name: str
+    id: strawberry.ID = strawberry.field(description="Opaque id of the staff member.")
+    first_name: str = strawberry.field(description="First name.")
+    last_name: str = strawberry.field(description="Last name.")
     email: str = strawberry.field(
         description="First e-mail address, stored lowercase; also the sign-in name."
     )
@@ -85,84 +85,141 @@ def to_staff(view: logic.StaffView) -> Staff:
     )
 
 
-First = Annotated[int | None, strawberry.argument(description="Page size, at most 100.")]
-After = Annotated[str | None, strawberry.argument(description="nextCursor of the previous page.")]
+StaffId = Annotated[strawberry.ID, strawberry.argument(description="Staff.id.")]
 
 
-@strawberry.input
+_PARTIAL = "Only the fields sent change; the others stay as they are."
+_NAME = "At most 100 characters, not empty; surrounding blanks are removed."
+_NEW_NAME = "New name: at most 100 characters, not empty; left out, unchanged."
+
+
+@strawberry.input(description="A new location.")
 class CreateLocationInput:
-    name: str = strawberry.field(description="At most 100 characters.")
-    address: str | None = None
-    time_zone: str = strawberry.field(description="IANA time zone, such as America/Chicago.")
+    name: str = strawberry.field(description="At most 100 characters, not empty.")
+    address: str | None = strawberry.field(
+        default=None, description="Postal address, at most 500 characters; null or empty: none."
+    )
+    time_zone: str = strawberry.field(
+        description="IANA time zone, such as America/Chicago (INVALID_TIME_ZONE otherwise)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a location. " + _PARTIAL)
 class UpdateLocationInput:
-    id: strawberry.ID
-    name: str | None = UNSET
-    address: str | None = strawberry.field(default=UNSET, description="Null or empty clears it.")
-    time_zone: str | None = UNSET
+    id: strawberry.ID = strawberry.field(description="The location (Location.id).")
+    name: str | None = strawberry.field(default=UNSET, description=_NEW_NAME)
+    address: str | None = strawberry.field(
+        default=UNSET, description="New address (at most 500 characters); null or empty clears it."
+    )
+    time_zone: str | None = strawberry.field(
+        default=UNSET,
+        description="New IANA time zone, such as America/Chicago (INVALID_TIME_ZONE otherwise).",
+    )
 
 
 @strawberry.input(description="A new staff member has no password until they set one.")
 class CreateStaffInput:
-    first_name: str
-    last_name: str
-    email: str = strawberry.field(description="Unique within the agency, ignoring case.")
-    second_email: str | None = strawberry.field(default=None, description='"Phone/SMS" address.')
-    permissions: list[Permission] = strawberry.field(default_factory=list)
-
-
-@strawberry.input
-class UpdateStaffInput:
-    id: strawberry.ID
-    first_name: str | None = UNSET
-    last_name: str | None = UNSET
-    email: str | None = UNSET
-    second_email: str | None = strawberry.field(default=UNSET, description="Null clears it.")
-    permissions: list[Permission] | None = strawberry.field(
-        default=UNSET, description="Replaces the whole set."
+    first_name: str = strawberry.field(description=_NAME)
+    last_name: str = strawberry.field(description=_NAME)
+    email: str = strawberry.field(
+        description="First e-mail address and sign-in name: unique within the agency, "
+        "ignoring case (DUPLICATE otherwise); stored lowercase. The set-password link goes here."
     )
-    is_active: bool | None = UNSET
-
-
-@strawberry.input
-class UpdateStaffContactInput:
-    staff_id: strawberry.ID
-    email: str | None = UNSET
     second_email: str | None = strawberry.field(
-        default=UNSET, description='The "Phone/SMS" address; null clears it.'
+        default=None, description='"Phone/SMS" address, such as an e-mail-to-text gateway.'
+    )
+    permissions: list[Permission] = strawberry.field(
+        default_factory=list, description="What the new member may do; none when left out."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a staff member. " + _PARTIAL)
+class UpdateStaffInput:
+    id: strawberry.ID = strawberry.field(description="The staff member (Staff.id).")
+    first_name: str | None = strawberry.field(default=UNSET, description=_NEW_NAME)
+    last_name: str | None = strawberry.field(default=UNSET, description=_NEW_NAME)
+    email: str | None = strawberry.field(
+        default=UNSET,
+        description="New first e-mail address (also the sign-in name); unique within the "
+        "agency (DUPLICATE otherwise).",
+    )
+    second_email: str | None = strawberry.field(
+        default=UNSET,
+        description="New second address; null clears it (SECOND_EMAIL_REQUIRED while "
+        "appointment e-mail goes there).",
+    )
+    permissions: list[Permission] | None = strawberry.field(
+        default=UNSET,
+        description="Replaces the whole set; null is REQUIRED. Open WebSockets of the member "
+        "close with 4403 when a permission is taken away. Not your own MANAGE_STAFF "
+        "(OWN_ACCESS).",
+    )
+    is_active: bool | None = strawberry.field(
+        default=UNSET,
+        description="False: the member can no longer sign in and every session of theirs ends "
+        "at once (WebSockets close with 4401); true: they may sign in again. Not yourself "
+        "(OWN_ACCESS); null is REQUIRED.",
+    )
+
+
+@strawberry.input(description="A staff member's e-mail addresses. " + _PARTIAL)
+class UpdateStaffContactInput:
+    staff_id: strawberry.ID = strawberry.field(
+        description="The staff member (Staff.id): yourself, or anyone with MANAGE_STAFF."
+    )
+    email: str | None = strawberry.field(
+        default=UNSET,
+        description="New first e-mail address (also the sign-in name); unique within the "
+        "agency (DUPLICATE otherwise).",
+    )
+    second_email: str | None = strawberry.field(
+        default=UNSET,
+        description='The "Phone/SMS" address; null clears it (SECOND_EMAIL_REQUIRED while '
+        "appointment e-mail goes there).",
+    )
+
+
+@strawberry.input(description="Where a staff member works.")
 class SetStaffLocationsInput:
-    staff_id: strawberry.ID
+    staff_id: strawberry.ID = strawberry.field(
+        description="The staff member (Staff.id): yourself, or anyone with MANAGE_STAFF."
+    )
     location_ids: list[strawberry.ID] = strawberry.field(
         description="Every location the staff member works at; replaces the current set."
     )
     default_location_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Required, and one of locationIds, unless that list is empty."
+        default=None,
+        description="The default location: required (REQUIRED) and one of locationIds "
+        "(DEFAULT_LOCATION_NOT_SELECTED) unless that list is empty.",
     )
 
 
-@strawberry.input
+@strawberry.input(description="Where a staff member's appointment e-mail goes.")
 class UpdateStaffAppointmentNotificationsInput:
-    staff_id: strawberry.ID
+    staff_id: strawberry.ID = strawberry.field(
+        description="The staff member (Staff.id): yourself, or anyone with MANAGE_STAFF."
+    )
     notification: AppointmentNotification = strawberry.field(
-        description="SECOND_EMAIL needs a second e-mail address."
+        description="Which address gets it; SECOND_EMAIL needs a second e-mail address "
+        "(SECOND_EMAIL_REQUIRED)."
     )
 
 
 @strawberry.input(description="Whom to send a fresh set-password link.")
 class SendStaffPasswordLinkInput:
-    staff_id: strawberry.ID = strawberry.field(description="An active staff member of the agency.")
+    staff_id: strawberry.ID = strawberry.field(
+        description="An active staff member of the agency (Staff.id)."
+    )
 
 
 @strawberry.input(description="Forgot password, for staff: no session needed.")
 class RequestStaffPasswordResetInput:
-    agency_slug: str = strawberry.field(description="The agency's slug, as in staffLogin.")
-    email: str = strawberry.field(description="The staff member's first e-mail (sign-in name).")
+    agency_slug: str = strawberry.field(
+        description="The agency's slug, as in staffLogin (at most 254 characters, not empty)."
+    )
+    email: str = strawberry.field(
+        description="The staff member's first e-mail (sign-in name); case is ignored."
+    )
 
 
 @strawberry.input(description="A new password through a staff set-password link.")
@@ -186,16 +243,26 @@ class StaffPasswordLinkPayload:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to createLocation and updateLocation.")
 class LocationPayload:
-    location: Location | None
-    errors: list[UserError]
+    location: Location | None = strawberry.field(
+        description="The location as saved; null when refused."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why it was refused (REQUIRED, TOO_LONG, INVALID_TIME_ZONE, NOT_FOUND); "
+        "empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to a change of a staff member.")
 class StaffPayload:
-    staff: Staff | None
-    errors: list[UserError]
+    staff: Staff | None = strawberry.field(
+        description="The staff member as saved, with their locations; null when refused."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why it was refused, one entry per field at fault; empty on success. "
+        "See the mutation for its codes."
+    )
 
 
 def _staff_payload(view: logic.StaffView | None, errors: list[UserError]) -> StaffPayload:
@@ -206,6 +273,7 @@ def _location_payload(row: LocationRow | None, errors: list[UserError]) -> Locat
     return LocationPayload(location=to_location(row) if row else None, errors=errors)
 
 
+_CHANGES = strawberry.argument(description="What to change.")
 _MANAGE: list[type[BasePermission]] = [CanManageStaff]
 _STAFF: list[type[BasePermission]] = [IsStaff]
 # Any staff member may call these; the resolver lets those without MANAGE_STAFF act on
@@ -215,7 +283,11 @@ _SELF_OR_MANAGE = _STAFF
 
 @strawberry.type
 class Query:
-    @strawberry.field(permission_classes=_STAFF, description="The agency's locations.")
+    @strawberry.field(
+        permission_classes=_STAFF,
+        description="The agency's locations, a page at a time. Any staff member; portal "
+        "accounts are refused (FORBIDDEN).",
+    )
     async def locations(
         self, info: Info, first: First = None, after: After = None
     ) -> Page[Location]:
@@ -223,12 +295,23 @@ class Query:
         page = await work
         return Page(items=[to_location(r) for r in page.items], next_cursor=page.next_cursor)
 
-    @strawberry.field(permission_classes=_STAFF, description="Null if there is no such one.")
-    async def location(self, info: Info, id: strawberry.ID) -> Location | None:
+    @strawberry.field(
+        permission_classes=_STAFF,
+        description="One of the agency's locations; null if there is no such one. Any staff "
+        "member.",
+    )
+    async def location(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Location.id.")],
+    ) -> Location | None:
         row = await locations_logic.location(info.context.agency_id, id)
         return to_location(row) if row else None
 
-    @strawberry.field(permission_classes=_MANAGE, description="The agency's staff, active or not.")
+    @strawberry.field(
+        permission_classes=_MANAGE,
+        description="The agency's staff, active or not, a page at a time. MANAGE_STAFF only.",
+    )
     async def staff_members(
         self, info: Info, first: First = None, after: After = None
     ) -> Page[Staff]:
@@ -237,25 +320,40 @@ class Query:
 
     @strawberry.field(
         permission_classes=_SELF_OR_MANAGE,
-        description="A staff member: anyone with MANAGE_STAFF, or the staff member themselves. "
-        "Null if there is no such one.",
+        description="A staff member: anyone with MANAGE_STAFF, or the staff member themselves "
+        "(FORBIDDEN for anyone else, whether or not the id exists). Null if there is no such "
+        "one.",
     )
-    async def staff(self, info: Info, id: strawberry.ID) -> Staff | None:
+    async def staff(self, info: Info, id: StaffId) -> Staff | None:
         view = await logic.staff_member(info.context.caller, id)
         return to_staff(view) if view else None
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(permission_classes=_MANAGE)
-    async def create_location(self, info: Info, input: CreateLocationInput) -> LocationPayload:
+    @strawberry.mutation(
+        permission_classes=_MANAGE,
+        description="Adds a location. MANAGE_STAFF only. Errors: REQUIRED, TOO_LONG, "
+        "INVALID_TIME_ZONE.",
+    )
+    async def create_location(
+        self,
+        info: Info,
+        input: Annotated[CreateLocationInput, strawberry.argument(description="The location.")],
+    ) -> LocationPayload:
         work = locations_logic.create_location(
             info.context.caller, changes(input, "id", "staff_id")
         )
         return _location_payload(*await attempt(work))
 
-    @strawberry.mutation(permission_classes=_MANAGE)
-    async def update_location(self, info: Info, input: UpdateLocationInput) -> LocationPayload:
+    @strawberry.mutation(
+        permission_classes=_MANAGE,
+        description="Changes a location. MANAGE_STAFF only. Errors: NOT_FOUND, REQUIRED, "
+        "TOO_LONG, INVALID_TIME_ZONE.",
+    )
+    async def update_location(
+        self, info: Info, input: Annotated[UpdateLocationInput, _CHANGES]
+    ) -> LocationPayload:
         work = locations_logic.update_location(
             info.context.caller, input.id, changes(input, "id", "staff_id")
         )
@@ -265,9 +363,14 @@ class Mutation:
         permission_classes=_MANAGE,
         description="Adds a staff member with no password and e-mails them a one-time link "
         f"to set one (valid {passwords.SET_PASSWORD_DAYS} days, to their first e-mail "
-        "address); they cannot sign in until they use it. MANAGE_STAFF only.",
+        "address); they cannot sign in until they use it. MANAGE_STAFF only. Errors: REQUIRED, "
+        "TOO_LONG, INVALID_EMAIL, DUPLICATE.",
     )
-    async def create_staff(self, info: Info, input: CreateStaffInput) -> StaffPayload:
+    async def create_staff(
+        self,
+        info: Info,
+        input: Annotated[CreateStaffInput, strawberry.argument(description="The new member.")],
+    ) -> StaffPayload:
         base = info.context.settings.public_base_url
         work = logic.create_staff(info.context.caller, changes(input, "id", "staff_id"), base)
         return _staff_payload(*await attempt(work))
@@ -275,18 +378,23 @@ class Mutation:
     @strawberry.mutation(
         permission_classes=_MANAGE,
         description="Names, e-mail addresses, permissions and active state; MANAGE_STAFF only, "
-        "so nobody can change their own permissions without it.",
+        "so nobody can change their own permissions without it. Errors: NOT_FOUND, REQUIRED, "
+        "TOO_LONG, INVALID_EMAIL, DUPLICATE, SECOND_EMAIL_REQUIRED, OWN_ACCESS.",
     )
-    async def update_staff(self, info: Info, input: UpdateStaffInput) -> StaffPayload:
+    async def update_staff(
+        self, info: Info, input: Annotated[UpdateStaffInput, _CHANGES]
+    ) -> StaffPayload:
         work = logic.update_staff(info.context.caller, input.id, changes(input, "id", "staff_id"))
         return _staff_payload(*await attempt(work))
 
     @strawberry.mutation(
         permission_classes=_SELF_OR_MANAGE,
-        description="First and second e-mail; MANAGE_STAFF, or the staff member themselves.",
+        description="First and second e-mail; MANAGE_STAFF, or the staff member themselves "
+        "(FORBIDDEN for anyone else). Errors: NOT_FOUND, REQUIRED, INVALID_EMAIL, DUPLICATE, "
+        "SECOND_EMAIL_REQUIRED.",
     )
     async def update_staff_contact(
-        self, info: Info, input: UpdateStaffContactInput
+        self, info: Info, input: Annotated[UpdateStaffContactInput, _CHANGES]
     ) -> StaffPayload:
         work = logic.update_contact(
             info.context.caller, input.staff_id, changes(input, "id", "staff_id")
@@ -295,9 +403,17 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_SELF_OR_MANAGE,
-        description="Replaces where a staff member works; MANAGE_STAFF, or themselves.",
+        description="Replaces where a staff member works; MANAGE_STAFF, or themselves "
+        "(FORBIDDEN for anyone else). Errors: NOT_FOUND, REQUIRED, "
+        "DEFAULT_LOCATION_NOT_SELECTED.",
     )
-    async def set_staff_locations(self, info: Info, input: SetStaffLocationsInput) -> StaffPayload:
+    async def set_staff_locations(
+        self,
+        info: Info,
+        input: Annotated[
+            SetStaffLocationsInput, strawberry.argument(description="The whole new set.")
+        ],
+    ) -> StaffPayload:
         work = logic.set_locations(
             info.context.caller,
             input.staff_id,
@@ -308,10 +424,11 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_SELF_OR_MANAGE,
-        description="Which address gets appointment e-mail; MANAGE_STAFF, or themselves.",
+        description="Which address gets appointment e-mail; MANAGE_STAFF, or themselves "
+        "(FORBIDDEN for anyone else). Errors: NOT_FOUND, SECOND_EMAIL_REQUIRED.",
     )
     async def update_staff_appointment_notifications(
-        self, info: Info, input: UpdateStaffAppointmentNotificationsInput
+        self, info: Info, input: Annotated[UpdateStaffAppointmentNotificationsInput, _CHANGES]
     ) -> StaffPayload:
         work = logic.update_notifications(info.context.caller, input.staff_id, input.notification)
         return _staff_payload(*await attempt(work))
@@ -320,10 +437,15 @@ class Mutation:
         permission_classes=_MANAGE,
         description="MANAGE_STAFF: e-mails a staff member a fresh one-time link to set their "
         f"password (valid {passwords.SET_PASSWORD_DAYS} days); their older links stop working. "
-        "Their current password keeps working until the link is used.",
+        "Their current password keeps working until the link is used. Errors: NOT_FOUND, "
+        "INVALID (inactive).",
     )
     async def send_staff_password_link(
-        self, info: Info, input: SendStaffPasswordLinkInput
+        self,
+        info: Info,
+        input: Annotated[
+            SendStaffPasswordLinkInput, strawberry.argument(description="Whom to send it.")
+        ],
     ) -> StaffPasswordLinkPayload:
         base = info.context.settings.public_base_url
         sent, errors = await attempt(passwords.send_link(info.context.caller, input.staff_id, base))
@@ -339,7 +461,11 @@ class Mutation:
         "recovery (RATE_LIMITED)."
     )
     async def request_staff_password_reset(
-        self, info: Info, input: RequestStaffPasswordResetInput
+        self,
+        info: Info,
+        input: Annotated[
+            RequestStaffPasswordResetInput, strawberry.argument(description="Who forgot.")
+        ],
     ) -> RecoveryRequestPayload:
         ctx = info.context
         work = passwords.request_reset(
@@ -356,7 +482,12 @@ class Mutation:
         "RATE_LIMITED."
     )
     async def reset_staff_password(
-        self, info: Info, input: ResetStaffPasswordInput
+        self,
+        info: Info,
+        input: Annotated[
+            ResetStaffPasswordInput,
+            strawberry.argument(description="The link's token and the new password."),
+        ],
     ) -> ResetPasswordPayload:
         work = passwords.reset_password(info.context.caller, input.token, input.new_password)
         _, errors = await attempt(work)
