@@ -152,13 +152,11 @@ class Appointment(Model):
         "models.Staff", related_name="appointments_cancelled", null=True, on_delete=fields.SET_NULL
     )
     cancelled_by_account_id: UUID | None
-    cancelled_by_account: fields.ForeignKeyNullableRelation[PortalAccount] = (
-        fields.ForeignKeyField(
-            "models.PortalAccount",
-            related_name="appointments_cancelled",
-            null=True,
-            on_delete=fields.SET_NULL,
-        )
+    cancelled_by_account: fields.ForeignKeyNullableRelation[PortalAccount] = fields.ForeignKeyField(
+        "models.PortalAccount",
+        related_name="appointments_cancelled",
+        null=True,
+        on_delete=fields.SET_NULL,
     )
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -192,13 +190,11 @@ class AppointmentRequest(Model):
     status = fields.CharEnumField(RequestStatus, max_length=16, default=RequestStatus.PENDING)
     reason = fields.TextField(default="")
     requested_by_account_id: UUID | None
-    requested_by_account: fields.ForeignKeyNullableRelation[PortalAccount] = (
-        fields.ForeignKeyField(
-            "models.PortalAccount",
-            related_name="appointment_requests",
-            null=True,
-            on_delete=fields.SET_NULL,
-        )
+    requested_by_account: fields.ForeignKeyNullableRelation[PortalAccount] = fields.ForeignKeyField(
+        "models.PortalAccount",
+        related_name="appointment_requests",
+        null=True,
+        on_delete=fields.SET_NULL,
     )
     decided_by_staff_id: UUID | None
     decided_by_staff: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
