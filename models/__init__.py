@@ -10,4 +10,5 @@ MODEL_MODULES = [
     "models.audit",
     "models.mail",
     "models.invitations",
+    "models.scheduling",
 ]

@@ -40,6 +40,8 @@ class PortalSettings(Model):
     default_break_minutes = fields.IntField(default=10)
     late_cancel_hours = fields.IntField(default=24)
     cancellation_message = fields.TextField(default="")
+    # Beyond the spec: no portal slot starts sooner than this many hours from now.
+    min_notice_hours = fields.IntField(default=0)
     # Messaging
     messaging_mode = fields.CharEnumField(MessagingMode, max_length=32, default=MessagingMode.NONE)
     email_client_on_new_message = fields.BooleanField(default=True)

@@ -142,6 +142,47 @@ class ErrorCode(DescribedEnum):
         "Too many attempts (sign-in failures, recovery requests or failed resets) from this "
         "address or for this account; the message says when to try again.",
     )
+    # scheduling
+    INVALID_TIME_RANGE = (
+        "INVALID_TIME_RANGE",
+        "An availability window whose end is not after its start, or a time not HH:MM.",
+    )
+    OVERLAPPING_WINDOWS = (
+        "OVERLAPPING_WINDOWS",
+        "Two availability windows of one staff member overlap on a weekday (any locations).",
+    )
+    NOT_STAFF_LOCATION = (
+        "NOT_STAFF_LOCATION",
+        "setStaffAvailability or a booking names a location the staff member does not work at "
+        "(see setStaffLocations).",
+    )
+    MODE_FORBIDS = (
+        "MODE_FORBIDS",
+        "The agency's “Clients Can” mode does not allow this: bookAppointment outside MAKE, "
+        "requestAppointment outside REQUEST, bookableSlots in VIEW_ONLY.",
+    )
+    SLOT_UNAVAILABLE = (
+        "SLOT_UNAVAILABLE",
+        "Not a bookable slot: off the grid, outside availability, past, inside the agency's "
+        "minimum notice, beyond the horizon, or a staff member not offering portal "
+        "availability.",
+    )
+    SLOT_TAKEN = (
+        "SLOT_TAKEN",
+        "A bookable slot someone else holds (an appointment or a pending request).",
+    )
+    NOT_CANCELLABLE = (
+        "NOT_CANCELLABLE",
+        "Client cancellation is off, or the appointment is not a future scheduled one.",
+    )
+    REQUEST_DECIDED = (
+        "REQUEST_DECIDED",
+        "The request was already approved, denied, cancelled or expired.",
+    )
+    RANGE_TOO_LONG = (
+        "RANGE_TOO_LONG",
+        "A bookableSlots range longer than 93 days.",
+    )
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,7 @@ async def update_appointments(caller: Caller, changes: dict[str, Any]) -> Portal
     check.int_range(c, changes, "default_appointment_minutes", 5, 480)
     check.int_range(c, changes, "default_break_minutes", 0, 240)
     check.int_range(c, changes, "late_cancel_hours", 0, 720)
+    check.int_range(c, changes, "min_notice_hours", 0, 720)
     check.text(c, changes, "cancellation_message", check.MESSAGE_MAX, required=False)
     if changes.get("cancellation_message") is None and "cancellation_message" in changes:
         changes["cancellation_message"] = ""

@@ -107,6 +107,10 @@ class AppointmentSettings:
     cancellation_message: str = strawberry.field(
         description="Shown when a client cancels; empty means the generic confirmation."
     )
+    min_notice_hours: int = strawberry.field(
+        description="Minimum notice, in hours: the portal offers no slot starting sooner than "
+        "this from now (0 means any future slot). Beyond the spec."
+    )
 
 
 @strawberry.type(description="Secure messaging between clients and staff.")
@@ -363,6 +367,10 @@ class UpdateAppointmentSettingsInput:
         default=UNSET,
         description="New AppointmentSettings.cancellationMessage, at most 10,000 characters. "
         "Null or empty shows the generic confirmation; left out, unchanged.",
+    )
+    min_notice_hours: int | None = strawberry.field(
+        default=UNSET,
+        description="Hours, 0 to 720: no portal slot starts sooner than this from now.",
     )
 
 

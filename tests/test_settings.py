@@ -31,6 +31,7 @@ fragment AllSettings on PortalSettings {
   appointments {
     appointmentMode allowClientCancel notifiedStaffId maxDaysInFuture
     defaultAppointmentMinutes defaultBreakMinutes lateCancelHours cancellationMessage
+    minNoticeHours
   }
   messaging { messagingMode emailClientOnNewMessage messagingDisclaimer }
   modules { enabledModules }
@@ -184,6 +185,7 @@ async def test_a_new_agency_starts_with_the_recommended_defaults(api: Api) -> No
         "defaultBreakMinutes": 10,
         "lateCancelHours": 24,
         "cancellationMessage": "",
+        "minNoticeHours": 0,
     }
     assert settings["messaging"]["messagingMode"] == "NONE"
     assert settings["messaging"]["emailClientOnNewMessage"] is True
@@ -264,6 +266,7 @@ async def test_appointment_settings_round_trip_and_clearing(api: Api) -> None:
         "defaultBreakMinutes": 0,
         "lateCancelHours": 48,
         "cancellationMessage": "A late cancel costs $25.",
+        "minNoticeHours": 12,
     }
     # when
     shown = await saved(api, UPDATE_APPOINTMENTS, "updateAppointmentSettings", wanted, token)
@@ -815,6 +818,13 @@ INVALID_UPDATES = [
         {"lateCancelHours": -1},
         ("OUT_OF_RANGE", "lateCancelHours"),
         id="late-cancel-negative",
+    ),
+    _case(
+        UPDATE_APPOINTMENTS,
+        "updateAppointmentSettings",
+        {"minNoticeHours": 721},
+        ("OUT_OF_RANGE", "minNoticeHours"),
+        id="min-notice-too-long",
     ),
     _case(
         UPDATE_APPOINTMENTS,
