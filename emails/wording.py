@@ -19,6 +19,8 @@ class MailKind(StrEnum):
     SELF_SERVICE = "self_service"
     STAFF_WELCOME = "staff_welcome"
     STAFF_PASSWORD_RESET = "staff_password_reset"  # noqa: S105 - a kind of e-mail
+    # To the old address when a staff member's sign-in e-mail changes; it has no link.
+    STAFF_EMAIL_CHANGED = "staff_email_changed"
 
 
 _LINK_THAT_EXPIRES = frozenset({"agency_name", "link", "expiry_days"})
@@ -32,6 +34,7 @@ PLACEHOLDERS: dict[MailKind, frozenset[str]] = {
     MailKind.SELF_SERVICE: frozenset({"agency_name", "link"}),
     MailKind.STAFF_WELCOME: _LINK_THAT_EXPIRES,
     MailKind.STAFF_PASSWORD_RESET: _LINK_THAT_EXPIRES,
+    MailKind.STAFF_EMAIL_CHANGED: frozenset({"agency_name"}),
 }
 
 
@@ -82,5 +85,10 @@ DEFAULTS: dict[MailKind, Wording] = {
         "Someone asked to reset the password of the {{ agency_name }} staff account with this "
         "e-mail address.\nUse the link below to choose a new password; it works once.\n"
         "This link expires after {{ expiry_days }} day(s). If it was not you, ignore this e-mail.",
+    ),
+    MailKind.STAFF_EMAIL_CHANGED: Wording(
+        "Your {{ agency_name }} sign-in e-mail address was changed",
+        "The e-mail address you sign in with at {{ agency_name }} was changed; "
+        "if this wasn't expected, contact your agency.",
     ),
 }

@@ -88,11 +88,15 @@ async def issue(staff: Staff, base_url: str, *, forgotten: bool = False) -> tupl
 
 
 async def send_link(caller: Caller, staff_id: str, base_url: str) -> SentLink:
-    """MANAGE_STAFF: a fresh link for a staff member of the agency; older links stop working."""
+    """MANAGE_STAFF: a fresh link for a staff member of the agency who holds no permission the
+    caller lacks; older links stop working."""
     principal = await access.staff_with(caller, Permission.MANAGE_STAFF, "sendStaffPasswordLink")
     staff = await get_scoped(Staff, principal.agency_id, staff_id)
     if staff is None:
         raise UserErrors([UserError(ErrorCode.NOT_FOUND, "No such staff member.", "staffId")])
+    # A link to someone more privileged would let a manager sign in as them (after changing
+    # their e-mail, or with access to their mailbox): FORBIDDEN, like updateStaff's refusals.
+    await access.holds_all(caller, staff.permissions, "sendStaffPasswordLink")
     if not staff.is_active:
         message = "This staff member is inactive; reactivate them first."
         raise UserErrors([UserError(ErrorCode.INVALID, message, "staffId")])

@@ -110,7 +110,10 @@ class CreateStaffInput:
     last_name: str
     email: str = strawberry.field(description="Unique within the agency, ignoring case.")
     second_email: str | None = strawberry.field(default=None, description='"Phone/SMS" address.')
-    permissions: list[Permission] = strawberry.field(default_factory=list)
+    permissions: list[Permission] = strawberry.field(
+        default_factory=list,
+        description="Only permissions the caller holds themselves (else FORBIDDEN).",
+    )
 
 
 @strawberry.input
@@ -118,18 +121,32 @@ class UpdateStaffInput:
     id: strawberry.ID
     first_name: str | None = UNSET
     last_name: str | None = UNSET
-    email: str | None = UNSET
+    email: str | None = strawberry.field(
+        default=UNSET,
+        description="The sign-in e-mail. Changing it e-mails a notice to the old address; "
+        "refused (FORBIDDEN) for a staff member who holds a permission the caller lacks.",
+    )
     second_email: str | None = strawberry.field(default=UNSET, description="Null clears it.")
     permissions: list[Permission] | None = strawberry.field(
-        default=UNSET, description="Replaces the whole set."
+        default=UNSET,
+        description="Replaces the whole set. Every permission added or removed must be one the "
+        "caller holds, and the staff member must hold none the caller lacks (else FORBIDDEN).",
     )
-    is_active: bool | None = UNSET
+    is_active: bool | None = strawberry.field(
+        default=UNSET,
+        description="Inactive staff cannot sign in. Refused (FORBIDDEN) for a staff member who "
+        "holds a permission the caller lacks.",
+    )
 
 
 @strawberry.input
 class UpdateStaffContactInput:
     staff_id: strawberry.ID
-    email: str | None = UNSET
+    email: str | None = strawberry.field(
+        default=UNSET,
+        description="The sign-in e-mail. Changing it e-mails a notice to the old address; "
+        "refused (FORBIDDEN) for a staff member who holds a permission the caller lacks.",
+    )
     second_email: str | None = strawberry.field(
         default=UNSET, description='The "Phone/SMS" address; null clears it.'
     )
@@ -265,7 +282,8 @@ class Mutation:
         permission_classes=_MANAGE,
         description="Adds a staff member with no password and e-mails them a one-time link "
         f"to set one (valid {passwords.SET_PASSWORD_DAYS} days, to their first e-mail "
-        "address); they cannot sign in until they use it. MANAGE_STAFF only.",
+        "address); they cannot sign in until they use it. MANAGE_STAFF only, and only with "
+        "permissions the caller holds (FORBIDDEN otherwise).",
     )
     async def create_staff(self, info: Info, input: CreateStaffInput) -> StaffPayload:
         base = info.context.settings.public_base_url
@@ -275,7 +293,10 @@ class Mutation:
     @strawberry.mutation(
         permission_classes=_MANAGE,
         description="Names, e-mail addresses, permissions and active state; MANAGE_STAFF only, "
-        "so nobody can change their own permissions without it.",
+        "so nobody can change their own permissions without it. Nobody grants or removes a "
+        "permission they do not hold, and the sign-in e-mail, permissions and active state of "
+        "a staff member holding a permission the caller lacks cannot be changed: FORBIDDEN. "
+        "A changed sign-in e-mail gets a notice sent to the old address.",
     )
     async def update_staff(self, info: Info, input: UpdateStaffInput) -> StaffPayload:
         work = logic.update_staff(info.context.caller, input.id, changes(input, "id", "staff_id"))
@@ -283,7 +304,9 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_SELF_OR_MANAGE,
-        description="First and second e-mail; MANAGE_STAFF, or the staff member themselves.",
+        description="First and second e-mail; MANAGE_STAFF, or the staff member themselves. "
+        "A changed first (sign-in) e-mail gets a notice sent to the old address; a manager "
+        "cannot change it for a staff member holding a permission they lack (FORBIDDEN).",
     )
     async def update_staff_contact(
         self, info: Info, input: UpdateStaffContactInput
@@ -320,7 +343,8 @@ class Mutation:
         permission_classes=_MANAGE,
         description="MANAGE_STAFF: e-mails a staff member a fresh one-time link to set their "
         f"password (valid {passwords.SET_PASSWORD_DAYS} days); their older links stop working. "
-        "Their current password keeps working until the link is used.",
+        "Their current password keeps working until the link is used. FORBIDDEN for a staff "
+        "member who holds a permission the caller lacks.",
     )
     async def send_staff_password_link(
         self, info: Info, input: SendStaffPasswordLinkInput
