@@ -29,10 +29,14 @@ class ResetPasswordInput:
 
 @strawberry.type(
     description="The same answer whether or not such an account exists: `ok` means that "
-    "if it does, an e-mail is on its way."
+    "if it does, an e-mail is on its way, unless the account's mail allowance for the hour is "
+    "spent (5, plus 3 per address the account signed in from, for requests from there); over "
+    "it the answer is still `ok`, so nobody can stop the owner's request nor tell accounts "
+    "apart. Errors: input problems, or RATE_LIMITED when this address sent too many requests "
+    "(20 an hour, for any accounts)."
 )
 class RecoveryRequestPayload:
-    ok: bool
+    ok: bool = strawberry.field(description="False only with errors.")
     errors: list[UserError]
 
 

@@ -359,8 +359,8 @@ class Mutation:
     @strawberry.mutation(
         description="Public: e-mails a staff member a link to choose a new password (valid "
         f"{passwords.RESET_DAYS} day); older links stop working. The same answer, in the same "
-        "time, whether or not such a staff member exists; rate-limited like the portal's "
-        "recovery (RATE_LIMITED)."
+        "time, whether or not such a staff member exists; limited like the portal's recovery "
+        "(mail allowance per account, RATE_LIMITED per address; see RecoveryRequestPayload)."
     )
     async def request_staff_password_reset(
         self, info: Info, input: RequestStaffPasswordResetInput
