@@ -96,8 +96,16 @@ def cmd_release_schema(args: argparse.Namespace) -> None:
 
 def server_options(settings: Settings) -> dict[str, Any]:
     """What every uvicorn serving this app sets (the CLI and the live-server tests): a WebSocket
-    message is held to the same limit as a request body (uvicorn's own default is 16 MiB)."""
-    return {"ws": "websockets-sansio", "ws_max_size": settings.max_body_bytes}
+    message is held to the same limit as a request body (uvicorn's own default is 16 MiB), and
+    X-Forwarded-For is believed only from FORWARDED_ALLOW_IPS (uvicorn's own default believes
+    anyone on 127.0.0.1, so any local caller could pick its address)."""
+    trusted = settings.forwarded_allow_ips.strip()
+    return {
+        "ws": "websockets-sansio",
+        "ws_max_size": settings.max_body_bytes,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted,
+    }
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

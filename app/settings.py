@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     public_base_url: str = Field(default="", description="Defaults to http://127.0.0.1:PORT")
     secret_key: str = DEFAULT_SECRET
     allowed_origins: list[str] = Field(default_factory=list)
+    # Addresses of the reverse proxy whose X-Forwarded-For/-Proto headers are believed (uvicorn's
+    # forwarded_allow_ips: comma-separated IPs or networks, "*" for any). Empty: no proxy is
+    # trusted and the TCP peer is the client, so nobody picks the address the per-address
+    # sign-in and recovery limits and the audit trail see.
+    forwarded_allow_ips: str = ""
 
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -21,6 +21,8 @@ class MailKind(StrEnum):
     STAFF_PASSWORD_RESET = "staff_password_reset"  # noqa: S105 - a kind of e-mail
     # Fixed wording, no PHI: only that there is news about an appointment request.
     APPOINTMENT_UPDATE = "appointment_update"
+    # To the old address when a staff member's sign-in e-mail changes; it has no link.
+    STAFF_EMAIL_CHANGED = "staff_email_changed"
 
 
 _LINK_THAT_EXPIRES = frozenset({"agency_name", "link", "expiry_days"})
@@ -35,6 +37,7 @@ PLACEHOLDERS: dict[MailKind, frozenset[str]] = {
     MailKind.STAFF_WELCOME: _LINK_THAT_EXPIRES,
     MailKind.STAFF_PASSWORD_RESET: _LINK_THAT_EXPIRES,
     MailKind.APPOINTMENT_UPDATE: frozenset({"agency_name", "link"}),
+    MailKind.STAFF_EMAIL_CHANGED: frozenset({"agency_name"}),
 }
 
 
@@ -90,5 +93,10 @@ DEFAULTS: dict[MailKind, Wording] = {
         "An update in your {{ agency_name }} Client Portal",
         "There is an update about an appointment request in the {{ agency_name }} Client "
         "Portal. Sign in with the link below to see it.",
+    ),
+    MailKind.STAFF_EMAIL_CHANGED: Wording(
+        "Your {{ agency_name }} sign-in e-mail address was changed",
+        "The e-mail address you sign in with at {{ agency_name }} was changed; "
+        "if this wasn't expected, contact your agency.",
     ),
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from models.enums import AuditOutcome, Permission
 from resolvers import audit
 from resolvers.errors import Forbidden, NotAuthenticated
@@ -30,5 +32,20 @@ async def staff_with(caller: Caller, permission: Permission, action: str) -> Pri
 async def staff_member(caller: Caller, action: str) -> Principal:
     principal = signed_in(caller)
     if not principal.is_staff:
+        raise await refuse(caller, action)
+    return principal
+
+
+def lacking(principal: Principal, permissions: Iterable[str]) -> frozenset[Permission]:
+    """Those of `permissions` the principal does not hold."""
+    return frozenset(Permission(p) for p in permissions) - principal.permissions
+
+
+async def holds_all(caller: Caller, permissions: Iterable[str], action: str) -> Principal:
+    """Refuses unless the signed-in staff member holds every one of `permissions`: nobody grants
+    or removes a permission they lack, nor acts on someone who holds one they lack (who is
+    "more privileged"), so MANAGE_STAFF never climbs to what its holder was not given."""
+    principal = await staff_member(caller, action)
+    if lacking(principal, permissions):
         raise await refuse(caller, action)
     return principal

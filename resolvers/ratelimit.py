@@ -16,6 +16,15 @@ device token (resolvers/devices.py), or an address it signed in from within `kno
   the quarter hour and by the day), then per address (bounding guesses across many accounts,
   e.g. made-up e-mails, from one address).
 
+Recovery (user name, portal password, staff password) must neither let a stranger stop the owner
+from recovering nor let anyone bomb an inbox, and answers the same whatever happens:
+- Per address, every request: over the limit the answer is RATE_LIMITED (a spraying address).
+- Per account, the requests that send mail: over the limit the answer stays the ordinary one
+  and no mail is sent. A request from an address the account signed in from (as above) is
+  counted in its own (account, address) allowance instead, so strangers spending the account's
+  allowance do not stop the owner at home or at work. Mail per account per window is bounded by
+  the account allowance plus one small allowance per address the account signed in from.
+
 Keys are SHA-256 of the identifiers: no e-mail address, user name or IP address is written to
 Redis. Counts are kept for the input as typed (normalized), whether or not such an account
 exists, so a limited answer says nothing about whether it does.
@@ -75,9 +84,12 @@ class Policy:
     login_per_known_day: RateLimitItem = field(default_factory=lambda: _days(100))
     # How long, in seconds, a successful sign-in makes its address known for that account.
     known_for: int = 90 * 24 * 3600
-    # requestUsernameRecovery / requestPasswordReset, every request.
-    recovery_per_account: RateLimitItem = field(default_factory=lambda: _hours(5))
+    # requestUsernameRecovery / requestPasswordReset / requestStaffPasswordReset: every request
+    # per address (RATE_LIMITED over it); the mail sent per account, and per (account, address
+    # it signed in from) for requests from such an address (over them: no mail, same answer).
     recovery_per_ip: RateLimitItem = field(default_factory=lambda: _hours(20))
+    recovery_per_account: RateLimitItem = field(default_factory=lambda: _hours(5))
+    recovery_per_known: RateLimitItem = field(default_factory=lambda: _hours(3))
     # resetPassword with a token that does not work.
     reset_failures_per_ip: RateLimitItem = field(default_factory=lambda: _hours(20))
 
@@ -125,8 +137,9 @@ class _Counts:
         stats = await self.run(lambda lim: lim.get_window_stats(limit.item, limit.key))
         return stats.reset_time
 
-    async def hit(self, limit: _Limit) -> None:
-        await self.run(lambda lim: lim.hit(limit.item, limit.key))
+    async def hit(self, limit: _Limit) -> bool:
+        """Counts one unless the limit is spent; whether it counted (one atomic step)."""
+        return await self.run(lambda lim: lim.hit(limit.item, limit.key))
 
     async def get(self, key: str) -> int:
         return await self.run(lambda lim: lim.storage.get(key))
@@ -332,14 +345,37 @@ async def login_succeeded(attempt: LoginAttempt) -> None:
 # --- recovery and reset ------------------------------------------------------------------------
 
 
-async def check_recovery(kind: str, agency_slug: str, who: str, ip: str | None) -> None:
-    """Counts one recovery request (kind: "username" or "password"); RATE_LIMITED when spent."""
-    limits = [
-        _Limit(_policy.recovery_per_account, _key("recovery", kind, agency_slug, who)),
-        _Limit(_policy.recovery_per_ip, _key("recovery-ip", _ip(ip))),
-    ]
+async def check_recovery_address(ip: str | None) -> None:
+    """Counts one recovery request from this address; RATE_LIMITED when the address is spent."""
+    limits = [_Limit(_policy.recovery_per_ip, _key("recovery-ip", _ip(ip)))]
     await _refuse_if_blocked(limits)
     await _hit(limits)
+
+
+@dataclass(frozen=True)
+class SignsInAs:
+    """The sign-in names (`kind` "staff" or "portal") of the account a recovery is for, whose
+    known addresses get their own allowance: the e-mail for staff, the user name for a portal
+    password reset, the user names found for the address in a user-name recovery."""
+
+    kind: str
+    names: Sequence[str]
+
+
+async def recovery_may_mail(
+    kind: str, agency_slug: str, who: str, ip: str | None, signs_in_as: SignsInAs
+) -> bool:
+    """Counts a recovery request (kind: "username", "password", "staff-password") against the
+    account's mail allowance, or its (account, address) one when `ip` is an address the account
+    signed in from; False when that is spent: answer as usual, send nothing. Looked up alike
+    whether or not the account exists (no names found: the input is looked up instead)."""
+    limit = _Limit(_policy.recovery_per_account, _key("recovery", kind, agency_slug, who))
+    for name in signs_in_as.names or [who]:
+        if await _address_is_known(signs_in_as.kind, agency_slug, name, ip):
+            known = _key("recovery-known", kind, agency_slug, who, _ip(ip))
+            limit = _Limit(_policy.recovery_per_known, known)
+            break
+    return await _counts.hit(limit)
 
 
 def _reset_limits(ip: str | None) -> list[_Limit]:

@@ -160,10 +160,14 @@ async def _record_request(
     agency_id: UUID | None,
     account_ids: list[UUID],
     audited: tuple[str, str, UUID | None],
+    may_mail: bool,
 ) -> None:
-    """The same writes and the same enqueue for a known and an unknown account."""
+    """The same writes and the same enqueue for a known and an unknown account, and for one
+    whose mail allowance is spent (its request names no account: no mail, DENIED in the audit)."""
     action, target_type, target_id = audited
     outcome = AuditOutcome.SUCCESS if account_ids else AuditOutcome.FAILURE
+    if account_ids and not may_mail:
+        outcome, account_ids = AuditOutcome.DENIED, []
     async with in_transaction():
         await audit.record(caller, action, target_type, target_id, outcome, agency_id=agency_id)
         request = await RecoveryRequest.create(
@@ -191,14 +195,16 @@ async def request_password_reset(caller: Caller, agency_slug: str, username: str
     """The same outcome whether or not the account exists: None, or the same UserErrors."""
     _check_input({"agency_slug": agency_slug, "username": username})
     slug, name = agency_slug.strip().lower(), normalize_username(username)
-    await ratelimit.check_recovery("password", slug, name, caller.ip)
+    await ratelimit.check_recovery_address(caller.ip)
     agency_id = await _agency_id(slug)
     ids: list[UUID] = await PortalAccount.filter(  # type: ignore[assignment]
         agency_id=agency_id or _NO_AGENCY, username=name, is_active=True
     ).values_list("id", flat=True)
+    signs_in_as = ratelimit.SignsInAs("portal", [name])
+    may_mail = await ratelimit.recovery_may_mail("password", slug, name, caller.ip, signs_in_as)
     account_id = ids[0] if ids else None
     audited = ("password_reset.request", "PortalAccount", account_id)
-    await _record_request(caller, RESET_REQUEST, agency_id, ids[:1], audited)
+    await _record_request(caller, RESET_REQUEST, agency_id, ids[:1], audited, may_mail)
 
 
 async def request_username_recovery(caller: Caller, agency_slug: str, email: str) -> None:
@@ -206,13 +212,17 @@ async def request_username_recovery(caller: Caller, agency_slug: str, email: str
     share one); the same outcome whether or not there are any."""
     _check_input({"agency_slug": agency_slug, "email": email})
     slug, address = agency_slug.strip().lower(), normalize_email(email)
-    await ratelimit.check_recovery("username", slug, address, caller.ip)
+    await ratelimit.check_recovery_address(caller.ip)
     agency_id = await _agency_id(slug)
-    ids: list[UUID] = await PortalAccount.filter(  # type: ignore[assignment]
+    found: list[tuple[UUID, str]] = await PortalAccount.filter(
         agency_id=agency_id or _NO_AGENCY, email__iexact=address, is_active=True
-    ).values_list("id", flat=True)
+    ).values_list("id", "username")
+    ids = [account_id for account_id, _ in found]
+    # Someone who forgot their user name may still sign in from a device that remembers it.
+    signs_in_as = ratelimit.SignsInAs("portal", [username for _, username in found])
+    may_mail = await ratelimit.recovery_may_mail("username", slug, address, caller.ip, signs_in_as)
     audited = ("username_recovery.request", "Agency", agency_id)
-    await _record_request(caller, USERNAME_REQUEST, agency_id, ids, audited)
+    await _record_request(caller, USERNAME_REQUEST, agency_id, ids, audited, may_mail)
 
 
 # --- using a reset link ------------------------------------------------------------------------

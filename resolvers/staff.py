@@ -2,6 +2,16 @@
 
 MANAGE_STAFF may act on anyone in the agency; any other staff member only on themselves, and
 never on their own permissions or active state (those need MANAGE_STAFF).
+
+MANAGE_STAFF does not lift its holder above what they were given (resolvers/access.holds_all):
+- nobody grants or removes a permission they do not hold themselves (createStaff, updateStaff);
+- nobody changes the sign-in e-mail, the permissions or the active state of, nor sends a
+  password link to, a staff member who holds a permission they lack (a "more privileged" one).
+  Names, the second e-mail, locations and appointment e-mail stay open to any manager.
+Refusals are FORBIDDEN GraphQL errors (audited as DENIED), like a missing MANAGE_STAFF.
+
+When a sign-in e-mail changes, whoever changed it, a notice goes to the old address (through the
+outbox, in the same transaction): a take-over of the account cannot go unnoticed there.
 """
 
 from __future__ import annotations
@@ -14,12 +24,14 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models.agency import Location
+from emails.render import MailContext, MailKind, render_default
+from models.agency import Agency, Location
 from models.enums import AppointmentNotification, Permission
 from models.staff import Staff, StaffLocation
 from resolvers import access, audit, jobs, staff_passwords
 from resolvers import validation as check
 from resolvers.errors import Collector, ErrorCode, UserError, UserErrors
+from resolvers.outbox import queue_mail
 from resolvers.pagination import Page, paginate
 from resolvers.principal import Caller, Principal
 from resolvers.sessions import ACCESS_CHANGED, ENDED, announce, revoke_all
@@ -156,14 +168,48 @@ def _own_access(c: Collector, principal: Principal, staff: Staff, changes: dict[
         c.add(ErrorCode.OWN_ACCESS, "permissions", "You cannot remove your own MANAGE_STAFF.")
 
 
+def _email_changes(staff: Staff, changes: dict[str, Any]) -> bool:
+    return "email" in changes and changes["email"] != staff.email
+
+
+def _permissions_change(staff: Staff, changes: dict[str, Any]) -> set[str]:
+    """The permissions granted or removed (none when `permissions` is not being set)."""
+    if changes.get("permissions") is None:
+        return set()
+    return {str(p) for p in changes["permissions"]} ^ set(staff.permissions)
+
+
+async def _may_change(caller: Caller, staff: Staff, changes: dict[str, Any], action: str) -> None:
+    """Refuses (FORBIDDEN) a change of sign-in e-mail, permissions or active state of someone
+    more privileged than the caller, and the grant or removal of a permission the caller lacks."""
+    moved = _permissions_change(staff, changes)
+    active = "is_active" in changes and changes["is_active"] != staff.is_active
+    if _email_changes(staff, changes) or moved or active:
+        await access.holds_all(caller, staff.permissions, action)
+    await access.holds_all(caller, moved, action)
+
+
+async def _notify_old_address(staff: Staff, old_email: str) -> UUID:
+    """Call inside the transaction that changed the e-mail; enqueue the message after commit.
+    Fixed wording, the agency's name only: no link to follow, nothing about anyone."""
+    agency = await Agency.get(id=staff.agency_id)
+    kind = MailKind.STAFF_EMAIL_CHANGED
+    mail = render_default(MailContext(agency.name, link=""), kind)
+    return await queue_mail(staff.agency_id, kind.value, old_email, mail)
+
+
 async def _save(caller: Caller, staff: Staff, changes: dict[str, Any], action: str) -> Staff:
     permissions_changed = "permissions" in changes and changes["permissions"] != staff.permissions
     active_changed = "is_active" in changes and changes["is_active"] != staff.is_active
+    old_email = staff.email if _email_changes(staff, changes) else None
+    notice_id = None
     try:
         async with in_transaction():
             staff.update_from_dict(changes)
             await staff.save(update_fields=list(changes) or None)
             await audit.record(caller, action, "Staff", staff.id)
+            if old_email is not None:
+                notice_id = await _notify_old_address(staff, old_email)
             if permissions_changed:
                 await audit.record(caller, "staff.permissions.update", "Staff", staff.id)
             if active_changed:
@@ -172,6 +218,8 @@ async def _save(caller: Caller, staff: Staff, changes: dict[str, Any], action: s
                 await revoke_all(staff_id=staff.id)
     except IntegrityError as exc:  # a concurrent save took the address first
         raise _duplicate_email() from exc
+    if notice_id is not None:
+        await jobs.enqueue("deliver_email", str(notice_id))
     if active_changed:
         await announce(ENDED, staff_id=staff.id)
     elif permissions_changed:
@@ -189,6 +237,7 @@ async def create_staff(caller: Caller, changes: dict[str, Any], base_url: str) -
     _check_emails(c, changes)
     await _unique_email(c, principal.agency_id, changes, None)
     c.raise_if_any()
+    await access.holds_all(caller, changes.get("permissions") or [], "createStaff")
     changes["permissions"] = _ordered(changes.get("permissions") or [])
     try:
         async with in_transaction():
@@ -216,6 +265,7 @@ async def update_staff(caller: Caller, staff_id: str, changes: dict[str, Any]) -
     _second_email_still_needed(c, staff, changes)
     _own_access(c, principal, staff, changes)
     c.raise_if_any()
+    await _may_change(caller, staff, changes, "updateStaff")
     if "permissions" in changes:
         changes["permissions"] = _ordered(changes["permissions"])
     await _save(caller, staff, changes, "staff.update")
@@ -229,6 +279,7 @@ async def update_contact(caller: Caller, staff_id: str, changes: dict[str, Any])
     await _unique_email(c, principal.agency_id, changes, staff.id)
     _second_email_still_needed(c, staff, changes)
     c.raise_if_any()
+    await _may_change(caller, staff, changes, "updateStaffContact")
     await _save(caller, staff, changes, "staff.contact.update")
     return await _view(principal.agency_id, staff)
 

@@ -88,11 +88,15 @@ async def issue(staff: Staff, base_url: str, *, forgotten: bool = False) -> tupl
 
 
 async def send_link(caller: Caller, staff_id: str, base_url: str) -> SentLink:
-    """MANAGE_STAFF: a fresh link for a staff member of the agency; older links stop working."""
+    """MANAGE_STAFF: a fresh link for a staff member of the agency who holds no permission the
+    caller lacks; older links stop working."""
     principal = await access.staff_with(caller, Permission.MANAGE_STAFF, "sendStaffPasswordLink")
     staff = await get_scoped(Staff, principal.agency_id, staff_id)
     if staff is None:
         raise UserErrors([UserError(ErrorCode.NOT_FOUND, "No such staff member.", "staffId")])
+    # A link to someone more privileged would let a manager sign in as them (after changing
+    # their e-mail, or with access to their mailbox): FORBIDDEN, like updateStaff's refusals.
+    await access.holds_all(caller, staff.permissions, "sendStaffPasswordLink")
     if not staff.is_active:
         message = "This staff member is inactive; reactivate them first."
         raise UserErrors([UserError(ErrorCode.INVALID, message, "staffId")])
@@ -124,14 +128,18 @@ async def _request_reset(caller: Caller, base_url: str, agency_slug: str, email:
         validation.text(c, values, key, _INPUT_MAX, required=True)
     c.raise_if_any()
     slug, address = agency_slug.strip().lower(), normalize_email(email)
-    await ratelimit.check_recovery("staff-password", slug, address, caller.ip)
+    await ratelimit.check_recovery_address(caller.ip)
     agency = await Agency.get_or_none(slug=slug)
     staff = await Staff.filter(
         agency_id=agency.id if agency else _NO_AGENCY, email=address, is_active=True
     ).first()
+    signs_in_as = ratelimit.SignsInAs("staff", [address])
+    may_mail = await ratelimit.recovery_may_mail(
+        "staff-password", slug, address, caller.ip, signs_in_as
+    )
     message_id = None
     async with in_transaction():
-        if staff is not None:
+        if staff is not None and may_mail:
             staff = await Staff.select_for_update().get(id=staff.id)
             message_id, _ = await issue(staff, base_url, forgotten=True)
         await audit.record(
@@ -139,11 +147,17 @@ async def _request_reset(caller: Caller, base_url: str, agency_slug: str, email:
             "staff.password_reset.request",
             "Staff",
             staff.id if staff else None,
-            AuditOutcome.SUCCESS if staff else AuditOutcome.FAILURE,
+            _reset_outcome(staff is not None, may_mail),
             agency_id=agency.id if agency else None,
         )
     if message_id is not None:
         await jobs.enqueue("deliver_email", str(message_id))
+
+
+def _reset_outcome(found: bool, may_mail: bool) -> AuditOutcome:
+    if not found:
+        return AuditOutcome.FAILURE
+    return AuditOutcome.SUCCESS if may_mail else AuditOutcome.DENIED
 
 
 # --- using a link ------------------------------------------------------------------------------

@@ -41,17 +41,23 @@ class ResetPasswordInput:
 
 @strawberry.type(
     description="The same answer whether or not such an account exists: `ok` means that "
-    "if it does, an e-mail is on its way."
+    "if it does, an e-mail is on its way, unless the account's mail allowance for the hour is "
+    "spent (5, plus 3 per address the account signed in from, for requests from there); over "
+    "it the answer is still `ok`, so nobody can stop the owner's request nor tell accounts "
+    "apart. Errors: input problems, or RATE_LIMITED when this address sent too many requests "
+    "(20 an hour, for any accounts)."
 )
 class RecoveryRequestPayload:
     ok: bool = strawberry.field(
-        description="True when the request was taken (whether or not the account exists); "
-        "false when errors is not empty."
+        description="True when the request was taken, whether or not the account exists, and "
+        "also when the account's hourly mail allowance is spent (then no mail goes out); "
+        "false only when errors is not empty."
     )
     errors: list[UserError] = strawberry.field(
         description="REQUIRED or TOO_LONG (an empty or over-long field), or RATE_LIMITED (too "
-        "many requests from this address or for this account; the message says when to try "
-        "again). Empty otherwise."
+        "many requests from this address, for any accounts; the message says when to try "
+        "again). Never RATE_LIMITED per account, so nobody can block another's recovery. "
+        "Empty otherwise."
     )
 
 
@@ -88,7 +94,7 @@ class Mutation:
     @strawberry.mutation(
         description="Public: e-mails a password reset link to an active portal account (valid "
         "UtilitySettings.passwordResetExpiryDays); older links stop working. The same answer "
-        "whether or not the account exists. Errors: REQUIRED, TOO_LONG, RATE_LIMITED."
+        "whether or not the account exists. Errors: REQUIRED, TOO_LONG, RATE_LIMITED (per address)."
     )
     async def request_password_reset(
         self,

@@ -129,7 +129,9 @@ class CreateStaffInput:
         default=None, description='"Phone/SMS" address, such as an e-mail-to-text gateway.'
     )
     permissions: list[Permission] = strawberry.field(
-        default_factory=list, description="What the new member may do; none when left out."
+        default_factory=list,
+        description="What the new member may do; none when left out. Only permissions the "
+        "caller holds themselves (FORBIDDEN otherwise).",
     )
 
 
@@ -141,7 +143,8 @@ class UpdateStaffInput:
     email: str | None = strawberry.field(
         default=UNSET,
         description="New first e-mail address (also the sign-in name); unique within the "
-        "agency (DUPLICATE otherwise).",
+        "agency (DUPLICATE otherwise). A change e-mails a notice (no link, no PHI) to the old "
+        "address. FORBIDDEN for a staff member holding a permission the caller lacks.",
     )
     second_email: str | None = strawberry.field(
         default=UNSET,
@@ -152,13 +155,15 @@ class UpdateStaffInput:
         default=UNSET,
         description="Replaces the whole set; null is REQUIRED. Open WebSockets of the member "
         "close with 4403 when a permission is taken away. Not your own MANAGE_STAFF "
-        "(OWN_ACCESS).",
+        "(OWN_ACCESS). Every permission added or removed must be one the caller holds, and the "
+        "staff member must hold none the caller lacks (FORBIDDEN otherwise).",
     )
     is_active: bool | None = strawberry.field(
         default=UNSET,
         description="False: the member can no longer sign in and every session of theirs ends "
         "at once (WebSockets close with 4401); true: they may sign in again. Not yourself "
-        "(OWN_ACCESS); null is REQUIRED.",
+        "(OWN_ACCESS); null is REQUIRED. FORBIDDEN for a staff member holding a permission the "
+        "caller lacks.",
     )
 
 
@@ -170,7 +175,8 @@ class UpdateStaffContactInput:
     email: str | None = strawberry.field(
         default=UNSET,
         description="New first e-mail address (also the sign-in name); unique within the "
-        "agency (DUPLICATE otherwise).",
+        "agency (DUPLICATE otherwise). A change e-mails a notice (no link, no PHI) to the old "
+        "address. FORBIDDEN for a staff member holding a permission the caller lacks.",
     )
     second_email: str | None = strawberry.field(
         default=UNSET,
@@ -363,8 +369,8 @@ class Mutation:
         permission_classes=_MANAGE,
         description="Adds a staff member with no password and e-mails them a one-time link "
         f"to set one (valid {passwords.SET_PASSWORD_DAYS} days, to their first e-mail "
-        "address); they cannot sign in until they use it. MANAGE_STAFF only. Errors: REQUIRED, "
-        "TOO_LONG, INVALID_EMAIL, DUPLICATE.",
+        "address); they cannot sign in until they use it. MANAGE_STAFF only, and only with "
+        "permissions the caller holds (FORBIDDEN otherwise).",
     )
     async def create_staff(
         self,
@@ -378,8 +384,10 @@ class Mutation:
     @strawberry.mutation(
         permission_classes=_MANAGE,
         description="Names, e-mail addresses, permissions and active state; MANAGE_STAFF only, "
-        "so nobody can change their own permissions without it. Errors: NOT_FOUND, REQUIRED, "
-        "TOO_LONG, INVALID_EMAIL, DUPLICATE, SECOND_EMAIL_REQUIRED, OWN_ACCESS.",
+        "so nobody can change their own permissions without it. Nobody grants or removes a "
+        "permission they do not hold, and the sign-in e-mail, permissions and active state of "
+        "a staff member holding a permission the caller lacks cannot be changed: FORBIDDEN. "
+        "A changed sign-in e-mail gets a notice sent to the old address.",
     )
     async def update_staff(
         self, info: Info, input: Annotated[UpdateStaffInput, _CHANGES]
@@ -389,9 +397,9 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_SELF_OR_MANAGE,
-        description="First and second e-mail; MANAGE_STAFF, or the staff member themselves "
-        "(FORBIDDEN for anyone else). Errors: NOT_FOUND, REQUIRED, INVALID_EMAIL, DUPLICATE, "
-        "SECOND_EMAIL_REQUIRED.",
+        description="First and second e-mail; MANAGE_STAFF, or the staff member themselves. "
+        "A changed first (sign-in) e-mail gets a notice sent to the old address; a manager "
+        "cannot change it for a staff member holding a permission they lack (FORBIDDEN).",
     )
     async def update_staff_contact(
         self, info: Info, input: Annotated[UpdateStaffContactInput, _CHANGES]
@@ -437,8 +445,8 @@ class Mutation:
         permission_classes=_MANAGE,
         description="MANAGE_STAFF: e-mails a staff member a fresh one-time link to set their "
         f"password (valid {passwords.SET_PASSWORD_DAYS} days); their older links stop working. "
-        "Their current password keeps working until the link is used. Errors: NOT_FOUND, "
-        "INVALID (inactive).",
+        "Their current password keeps working until the link is used. FORBIDDEN for a staff "
+        "member who holds a permission the caller lacks.",
     )
     async def send_staff_password_link(
         self,
@@ -457,8 +465,8 @@ class Mutation:
     @strawberry.mutation(
         description="Public: e-mails a staff member a link to choose a new password (valid "
         f"{passwords.RESET_DAYS} day); older links stop working. The same answer, in the same "
-        "time, whether or not such a staff member exists; rate-limited like the portal's "
-        "recovery (RATE_LIMITED)."
+        "time, whether or not such a staff member exists; limited like the portal's recovery "
+        "(mail allowance per account, RATE_LIMITED per address; see RecoveryRequestPayload)."
     )
     async def request_staff_password_reset(
         self,

@@ -64,6 +64,9 @@ def settings(database_url: str, smtp_server: SmtpServer) -> Settings:
         smtp_host="127.0.0.1",
         smtp_port=smtp_server.port,
         smtp_from="Portal <portal@agency.test>",
+        # Live servers (tests/live.py) take X-Forwarded-For from loopback, so each test calls
+        # from its own address (tests/test_websocket.py `web`, tests/test_fuzz.py).
+        forwarded_allow_ips="127.0.0.1",
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from app.cli import server_options
+from app.settings import Settings
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
 # How long a socket may take to close after the event that ends it ("within a few seconds").
@@ -39,13 +40,12 @@ def bound_socket() -> socket.socket:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Starlette) -> AsyncIterator[str]:
-    """Serves an app whose lifespan already runs (the test session's) on this event loop;
-    yields its host:port."""
+async def serving(app: Starlette, settings: Settings | None = None) -> AsyncIterator[str]:
+    """Serves an app whose lifespan already runs (the test session's) on this event loop, with
+    the server options of `settings` (default: the app's); yields its host:port."""
     sock = bound_socket()
-    config = uvicorn.Config(
-        app, lifespan="off", log_level="warning", **server_options(app.state.settings)
-    )
+    options = server_options(settings or app.state.settings)
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
