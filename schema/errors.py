@@ -66,6 +66,10 @@ _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?", re.S)
 _FOUND = re.compile(r"(?:, but encountered error '.*?'; found|[,.] [Ff]ound):? .*\Z", re.S)
 _STRING_TOKEN = re.compile(r"(Unexpected (?:Block)?String) .*\Z", re.S)
 _UNKNOWN_FIELD = re.compile(r"unknown field '(.*?)'(?=[,.])", re.S)
+# A scalar's refusal ("Int cannot represent non-integer value: X", "Value cannot represent a
+# Date: X. ..."), an enum's ("Value 'X' does not exist in 'Mode' enum.").
+_CANNOT_REPRESENT = re.compile(r"(cannot represent [^:]*): .*\Z", re.S)
+_NOT_IN_ENUM = re.compile(r"Value '.*' does not exist in ('\w+') enum\..*\Z", re.S)
 
 
 def without_values(message: str) -> str:
@@ -74,6 +78,8 @@ def without_values(message: str) -> str:
     message = _SUGGESTION.sub("", message)
     message = _FOUND.sub(".", message)
     message = _STRING_TOKEN.sub(r"\1.", message)
+    message = _CANNOT_REPRESENT.sub(r"\1.", message)
+    message = _NOT_IN_ENUM.sub(r"Value does not exist in \1 enum.", message)
     return _UNKNOWN_FIELD.sub(
         lambda m: m.group(0) if _NAME.fullmatch(m.group(1)) else "an unknown field", message
     )
