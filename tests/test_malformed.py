@@ -35,6 +35,7 @@ def _refusal(response: httpx.Response, status: int, code: str) -> dict[str, Any]
     body: dict[str, Any] = response.json()
     assert set(body) == {"errors"}, body
     [error] = body["errors"]
+    assert isinstance(error, dict)
     assert error["extensions"]["code"] == code, body
     assert isinstance(error["message"], str) and error["message"]
     return error

@@ -411,6 +411,16 @@ def test_a_database_outage_answers_503_json_and_the_service_recovers_without_res
         }
         _assert_secure(away)
         assert away.headers["x-request-id"]
+        # and anonymous calls, whose resolvers meet the outage, answer the same, not a masked 500
+        for query, variables in OUTAGE_CALLS:
+            anonymous = httpx.post(
+                f"{base}/graphql", json={"query": query, "variables": variables}, timeout=30
+            )
+            assert anonymous.status_code == 503, anonymous.text
+            errors = anonymous.json()["errors"]
+            assert [(e["message"], e["extensions"]) for e in errors] == [
+                ("Service unavailable", {"code": "SERVICE_UNAVAILABLE"})
+            ]
         # when: it comes back, the same process answers normally
         private_postgres.start()
         assert me().json() == {"data": {"__typename": "Query"}}
@@ -423,6 +433,19 @@ def test_a_database_outage_answers_503_json_and_the_service_recovers_without_res
     assert "Exception in ASGI application" not in served
     assert '"GET /graphql HTTP/1.1" 200' in served  # the access log, without its query string
     assert "PHI-MARKER-93" not in served
+    assert "service unavailable operation=- path=portalBranding" in served
+    assert "service unavailable operation=- path=staffLogin" in served
+    assert "PHI-MARKER-PW" not in served and "masked" not in served
+    assert "unexpected error" not in served
+
+
+OUTAGE_CALLS = [
+    ('{ portalBranding(agencySlug: "outage") { agencyName } }', None),
+    (
+        STAFF_LOGIN,
+        {"input": {"agencySlug": "outage", "email": "c@o.test", "password": "PHI-MARKER-PW"}},
+    ),
+]
 
 
 def _wait_until_up(base: str) -> None:
