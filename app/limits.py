@@ -4,7 +4,8 @@ A pure ASGI middleware (no BaseHTTPMiddleware: that would buffer the body itself
 - a body larger than MAX_BODY_BYTES (a multipart upload: MAX_LOGO_BYTES + UPLOAD_MARGIN_BYTES)
   is answered 413 at once when Content-Length says so, and as soon as the streamed bytes pass
   the limit otherwise (chunked bodies); the rest is never read and the connection is closed;
-- a query string longer than MAX_BODY_BYTES (a GET query) is answered 414;
+- a query string longer than MAX_QUERY_STRING_BYTES (a GET query) is answered 414 (kept well
+  under uvicorn's own request-line limit, so the answer a client sees is ours, in JSON);
 - a multipart body from a caller without a valid bearer session is refused before it is read,
   with the answer any anonymous mutation gets (HTTP 200, `data: null`, UNAUTHENTICATED): only
   signed-in staff upload anything, and a stranger must not make the server spool.
@@ -74,13 +75,14 @@ class RequestLimits:
         headers = Headers(scope=scope)
         multipart = headers.get("content-type", "").lower().startswith("multipart/")
         limit = self.settings.max_multipart_bytes if multipart else self.settings.max_body_bytes
-        if len(scope.get("query_string", b"")) > self.settings.max_body_bytes:
+        most = self.settings.max_query_string_bytes
+        if len(scope.get("query_string", b"")) > most:
             await refuse(
                 send,
                 414,
                 "URI_TOO_LONG",
-                f"The query string is longer than {self.settings.max_body_bytes} bytes.",
-                maxBytes=self.settings.max_body_bytes,
+                f"The query string is longer than {most} bytes: send the operation with POST.",
+                maxBytes=most,
             )
             return
         declared = headers.get("content-length")

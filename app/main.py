@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter
+from cross_web import HTTPException as StrawberryHTTPException
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
+from app import refusals
 from app.context import Context, timeouts
 from app.db import ensure_sqlite_dir, tortoise_config
 from app.headers import SecurityHeaders
@@ -25,6 +32,7 @@ from app.jobs import running_queue
 from app.limits import RequestLimits
 from app.logging import RequestLogging, install_log_guards
 from app.pubsub import running_bus
+from app.refusals import JsonCORSMiddleware, Refusal, refused
 from app.settings import Settings, get_settings
 from app.websocket import SessionSocket
 from resolvers import ratelimit
@@ -51,6 +59,48 @@ class PortalGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except StrawberryHTTPException as exc:
+            response = refusals.answer(refusals.from_strawberry(exc), request.url.path)
+        except Refusal as refusal:
+            response = refusals.answer(refusal, request.url.path)
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        # strawberry's own fails with a 500 on a body of `null` or `5`, answers plain text
+        # and has no rule for operationName's text; we take neither batches nor streams.
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        elif content_type == "application/json":
+            data = self.parse_json(await request.get_body())
+        elif content_type == "multipart/form-data":
+            data = await self.parse_multipart(request)
+        else:
+            raise refused(415, refusals.GENERIC[415])
+        return refusals.request_data(data, self.settings.max_text_chars)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return json.loads(data)
+        # Not JSON, not UTF-8, or nested deeper than the parser's stack (a 400 KB `[[[…`).
+        except (ValueError, RecursionError) as exc:
+            raise refused(400, "The request is not valid JSON.") from exc
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        errors = response_data.get("errors") if isinstance(response_data, dict) else None
+        if errors and refusals.all_unavailable(errors):
+            sub_response.status_code = 503
+        return super().create_response(response_data, sub_response)
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         principal = await self._principal(request)
         return Context(
@@ -65,7 +115,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         if self.settings.is_production:
             principal = await self._principal(request)
             if principal is None or not principal.is_staff:
-                return PlainTextResponse("Not Found", status_code=404)
+                raise refused(404, refusals.GENERIC[404])
         return await super().render_graphql_ide(request)
 
     async def _principal(self, conn: HTTPConnection) -> Principal | None:
@@ -151,7 +201,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(SecurityHeaders),
             Middleware(RequestLogging),
             Middleware(
-                CORSMiddleware,
+                JsonCORSMiddleware,
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
@@ -160,6 +210,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Inside CORS, so a browser can read the 413/401 it answers.
             Middleware(RequestLimits, settings=settings),
         ],
+        exception_handlers={HTTPException: refusals.starlette_refusal},
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     max_logo_bytes: int = Field(default=512 * 1024, gt=0)
     # Request limits checked before any work (app/limits.py, schema/text_rule.py).
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # A GET query string; well under what uvicorn itself refuses with a plain-text 400.
+    max_query_string_bytes: int = Field(default=32 * 1024, gt=0)
     upload_margin_bytes: int = Field(default=64 * 1024, ge=0)
     max_text_chars: int = Field(default=20_000, gt=0)
 

@@ -36,9 +36,19 @@ def decode_cursor(cursor: str) -> UUID:
         raise UserErrors([UserError(ErrorCode.INVALID, "Not a cursor.", "after")]) from exc
 
 
+def page_size(first: int | None, cap: int) -> int:
+    """`first`, or the default page; a `first` outside 1..cap is refused, never clamped
+    (a client asking for -1 or 10,000 rows has a bug it should hear about)."""
+    if first is None:
+        return min(DEFAULT_PAGE, cap)
+    if not 1 <= first <= cap:
+        raise UserErrors([UserError(ErrorCode.INVALID, f"Between 1 and {cap}.", "first")])
+    return first
+
+
 async def paginate(query: QuerySet[M], first: int | None, after: str | None, cap: int) -> Page[M]:
-    """Rows ordered by id after the cursor; `first` is clamped to 1..cap."""
-    size = max(1, min(first or DEFAULT_PAGE, cap))
+    """Rows ordered by id after the cursor, at most `first` (1..cap) of them."""
+    size = page_size(first, cap)
     if after:
         query = query.filter(id__gt=decode_cursor(after))
     rows = await query.order_by("id").limit(size + 1)

@@ -8,7 +8,7 @@ from strawberry.tools import merge_types
 
 from app.settings import Settings
 from schema import auth, clients, invitations, recovery, scheduling, settings, staff
-from schema.errors import PortalErrors, PortalSchema
+from schema.errors import PortalSchema, portal_errors
 from schema.execution import LeafFastPath, document_cache, mark_leaves
 from schema.scalars import described_scalars
 from schema.text_rule import text_rule_factory
@@ -61,7 +61,7 @@ def build_schema(config: Settings) -> strawberry.Schema:
         extensions=[
             document_cache(lambda: built[0]._schema, config),
             text_rule_factory(config),  # after document_cache: it needs the parsed document
-            PortalErrors,
+            portal_errors(config.is_production),
         ],
     )
     built.append(schema)

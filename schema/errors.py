@@ -12,10 +12,13 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
-from app.logging import request_id, safe_traceback
+from app.logging import _is_unavailable, request_id, safe_traceback
 from resolvers.errors import Forbidden, NotAuthenticated, UserErrors
 
 log = logging.getLogger("portal.errors")
+
+# What a client may name freely (operations, aliases) is logged only when it looks like a name.
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 
 _KNOWN: dict[type[Exception], tuple[str, str]] = {
     NotAuthenticated: ("UNAUTHENTICATED", "Sign in first."),
@@ -23,8 +26,15 @@ _KNOWN: dict[type[Exception], tuple[str, str]] = {
 }
 
 
+UNAVAILABLE = ("SERVICE_UNAVAILABLE", "Service unavailable")
+
+
 def _typed(error: GraphQLError) -> GraphQLError | None:
     original = error.original_error
+    if original is not None and error.path is not None and _is_unavailable(original):
+        # The database went away under a resolver: the answer the session lookup gives.
+        code, message = UNAVAILABLE
+        return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={"code": code})
     if isinstance(original, UserErrors):
         # A query (no payload to carry errors) refusing its arguments, e.g. a bad cursor.
         first = original.errors[0]
@@ -49,13 +59,56 @@ def _unexpected(error: GraphQLError) -> bool:
     return error.original_error is not None and error.path is not None
 
 
+# What graphql-core adds to a message that production must not say: suggestions of schema
+# names ("Did you mean 'password'?") and the submitted value ("found: {...}", a scalar's own
+# "encountered error 'Int cannot represent ...: \"abc\"'", a syntax error's string token).
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?", re.S)
+_FOUND = re.compile(r"(?:, but encountered error '.*?'; found|[,.] [Ff]ound):? .*\Z", re.S)
+_STRING_TOKEN = re.compile(r"(Unexpected (?:Block)?String) .*\Z", re.S)
+_UNKNOWN_FIELD = re.compile(r"unknown field '(.*?)'(?=[,.])", re.S)
+# A scalar's refusal ("Int cannot represent non-integer value: X", "Value cannot represent a
+# Date: X. ..."), an enum's ("Value 'X' does not exist in 'Mode' enum.").
+_CANNOT_REPRESENT = re.compile(r"(cannot represent [^:]*): .*\Z", re.S)
+_NOT_IN_ENUM = re.compile(r"Value '.*' does not exist in ('\w+') enum\..*\Z", re.S)
+
+
+def without_values(message: str) -> str:
+    """A request error's message without suggestions or repeated values; what remains names
+    the schema's types and the document's variables, as written in the document."""
+    message = _SUGGESTION.sub("", message)
+    message = _FOUND.sub(".", message)
+    message = _STRING_TOKEN.sub(r"\1.", message)
+    message = _CANNOT_REPRESENT.sub(r"\1.", message)
+    message = _NOT_IN_ENUM.sub(r"Value does not exist in \1 enum.", message)
+    return _UNKNOWN_FIELD.sub(
+        lambda m: m.group(0) if _NAME.fullmatch(m.group(1)) else "an unknown field", message
+    )
+
+
+def _redacted(error: GraphQLError) -> GraphQLError:
+    message = without_values(error.message)
+    if message == error.message:
+        return error
+    # A new error: a validation verdict is cached and shared by every request of that text.
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=error.extensions,
+    )
+
+
 class PortalErrors(MaskErrors):
     """Auth failures become UNAUTHENTICATED / FORBIDDEN, refused query arguments
-    BAD_USER_INPUT; request errors stay readable; any other exception is masked (and logged
-    by PortalSchema.process_errors)."""
+    BAD_USER_INPUT, a database outage SERVICE_UNAVAILABLE; request errors stay readable (in
+    production without suggestions or repeated values); any other exception is masked (and
+    logged by PortalSchema.process_errors)."""
 
-    def __init__(self) -> None:
+    def __init__(self, production: bool = False) -> None:
         super().__init__(should_mask_error=_unexpected)
+        self.production = production
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed: list[GraphQLError] = []
@@ -68,7 +121,7 @@ class PortalErrors(MaskErrors):
                 masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
                 processed.append(masked)
             else:
-                processed.append(error)
+                processed.append(_redacted(error) if self.production else error)
         return processed
 
     def _process_result(self, result: object) -> None:
@@ -81,8 +134,9 @@ class PortalErrors(MaskErrors):
 
 ErrorFactory = Callable[[], PortalErrors]
 
-# What a client may name freely (operations, aliases) is logged only when it looks like a name.
-_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
+
+def portal_errors(production: bool) -> ErrorFactory:
+    return lambda: PortalErrors(production)
 
 
 def _code(error: GraphQLError) -> str:
@@ -120,7 +174,17 @@ def log_errors(errors: list[GraphQLError], context: ExecutionContext | None) -> 
     for error in errors:
         code = _code(error)
         fields: dict[str, Any] = {"code": code, "operation": operation, "path": _path(error)}
-        if code == "INTERNAL_SERVER_ERROR" and error.original_error is not None:
+        if code == UNAVAILABLE[0] and error.original_error is not None:
+            # As app.logging logs the session lookup failing: no values, the traceback.
+            log.error(
+                "service unavailable operation=%s path=%s request_id=%s\n%s",
+                operation,
+                fields["path"],
+                request_id(),
+                safe_traceback(error.original_error),
+                extra=fields,
+            )
+        elif code == "INTERNAL_SERVER_ERROR" and error.original_error is not None:
             log.error(
                 "unexpected error code=%s operation=%s path=%s request_id=%s\n%s",
                 code,

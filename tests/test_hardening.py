@@ -143,3 +143,31 @@ async def test_the_execution_shortcut_answers_exactly_as_graphql_core(
     assert fast == normal
     assert shortcut_rows > 0
     assert len(normal["data"]["portalSettings"]["forms"]["forms"]) == len(world.forms)
+
+
+LISTS = {
+    "clients": "query ($first: Int) { clients(first: $first) { items { id } } }",
+    "staffMembers": "query ($first: Int) { staffMembers(first: $first) { items { id } } }",
+    "locations": "query ($first: Int) { locations(first: $first) { items { id } } }",
+}
+
+
+@pytest.mark.parametrize("first", [-1, 0, 101])
+@pytest.mark.parametrize("field", LISTS)
+async def test_a_page_size_outside_one_to_the_cap_is_refused_naming_first(
+    api: Api, field: str, first: int
+) -> None:
+    world = await make_world()
+    token = await api.staff_token(world.agency, "champion@a.test")
+    body = await api.post(LISTS[field], {"first": first}, token)
+    assert body["data"] is None, body
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "first"}
+
+
+@pytest.mark.parametrize("first", [1, 100, None])
+async def test_a_page_size_within_bounds_is_served(api: Api, first: int | None) -> None:
+    world = await make_world()
+    token = await api.staff_token(world.agency, "desk@a.test")
+    data = await api.data(LISTS["clients"], {"first": first}, token)
+    assert len(data["clients"]["items"]) == 1

@@ -15,6 +15,7 @@ from starlette.types import Message
 
 from app.settings import Settings
 from tests.factories import Api, image_bytes, make_world, upload
+from tests.live import serving
 
 CHUNK = 64 * 1024
 HUGE = 256 * 1024 * 1024  # what was sent in the report; never actually produced in full
@@ -95,17 +96,16 @@ async def test_a_nonsense_content_length_is_refused(http: httpx.AsyncClient) -> 
     _refusal(await http.send(request), 413, "PAYLOAD_TOO_LARGE")
 
 
-async def test_a_query_string_over_the_limit_is_refused(app: Starlette, settings: Settings) -> None:
-    """Straight to the ASGI app: httpx itself refuses such a URL, a raw socket would not."""
+async def _get_raw(app: Starlette, query_string: bytes) -> list[Message]:
+    """Straight to the ASGI app: httpx itself refuses a URL over 64 KiB, a raw socket would not."""
     sent: list[Message] = []
 
     async def receive() -> Message:
-        raise AssertionError("the body was read")
+        return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: Message) -> None:
         sent.append(message)
 
-    query_string = b"query=" + b"%20" * settings.max_body_bytes
     scope = {
         "type": "http",
         "method": "GET",
@@ -115,8 +115,44 @@ async def test_a_query_string_over_the_limit_is_refused(app: Starlette, settings
         "app": app,
     }
     await app(scope, receive, send)
+    return sent
+
+
+def _query_string(total: int) -> bytes:
+    head = b"query=%7B__typename%7D&pad="
+    return head + b"a" * (total - len(head))
+
+
+async def test_a_query_string_just_over_its_limit_is_refused_414(
+    app: Starlette, settings: Settings
+) -> None:
+    sent = await _get_raw(app, _query_string(settings.max_query_string_bytes + 1))
     assert sent[0]["status"] == 414
-    assert json.loads(sent[1]["body"])["errors"][0]["extensions"]["code"] == "URI_TOO_LONG"
+    error = json.loads(sent[1]["body"])["errors"][0]
+    assert error["extensions"] == {
+        "code": "URI_TOO_LONG",
+        "maxBytes": settings.max_query_string_bytes,
+    }
+
+
+async def test_a_query_string_at_its_limit_is_served(app: Starlette, settings: Settings) -> None:
+    sent = await _get_raw(app, _query_string(settings.max_query_string_bytes))
+    assert sent[0]["status"] == 200
+    assert json.loads(sent[1]["body"]) == {"data": {"__typename": "Query"}}
+
+
+async def test_a_real_server_answers_a_long_get_with_our_json_414(
+    app: Starlette, settings: Settings
+) -> None:
+    """What uvicorn itself refuses (a request line over about 64 KiB) is plain text: the limit
+    sits below it, so a client sees our answer."""
+    assert settings.max_query_string_bytes == 32 * 1024
+    async with serving(app) as address, httpx.AsyncClient() as client:
+        url = f"http://{address}/graphql?" + _query_string(40_000).decode()
+        response = await client.get(url)
+        _refusal(response, 414, "URI_TOO_LONG")
+        served = await client.get(f"http://{address}/graphql?" + _query_string(30_000).decode())
+        assert served.json() == {"data": {"__typename": "Query"}}
 
 
 @pytest.mark.parametrize("token", [None, "not-a-session"], ids=["no-token", "bad-token"])

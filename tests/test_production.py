@@ -411,6 +411,16 @@ def test_a_database_outage_answers_503_json_and_the_service_recovers_without_res
         }
         _assert_secure(away)
         assert away.headers["x-request-id"]
+        # and anonymous calls, whose resolvers meet the outage, answer the same, not a masked 500
+        for query, variables in OUTAGE_CALLS:
+            anonymous = httpx.post(
+                f"{base}/graphql", json={"query": query, "variables": variables}, timeout=30
+            )
+            assert anonymous.status_code == 503, anonymous.text
+            errors = anonymous.json()["errors"]
+            assert [(e["message"], e["extensions"]) for e in errors] == [
+                ("Service unavailable", {"code": "SERVICE_UNAVAILABLE"})
+            ]
         # when: it comes back, the same process answers normally
         private_postgres.start()
         assert me().json() == {"data": {"__typename": "Query"}}
@@ -423,6 +433,19 @@ def test_a_database_outage_answers_503_json_and_the_service_recovers_without_res
     assert "Exception in ASGI application" not in served
     assert '"GET /graphql HTTP/1.1" 200' in served  # the access log, without its query string
     assert "PHI-MARKER-93" not in served
+    assert "service unavailable operation=- path=portalBranding" in served
+    assert "service unavailable operation=- path=staffLogin" in served
+    assert "PHI-MARKER-PW" not in served and "masked" not in served
+    assert "unexpected error" not in served
+
+
+OUTAGE_CALLS = [
+    ('{ portalBranding(agencySlug: "outage") { agencyName } }', None),
+    (
+        STAFF_LOGIN,
+        {"input": {"agencySlug": "outage", "email": "c@o.test", "password": "PHI-MARKER-PW"}},
+    ),
+]
 
 
 def _wait_until_up(base: str) -> None:
@@ -436,3 +459,56 @@ def _wait_until_up(base: str) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(base)
         time.sleep(0.2)
+
+
+# --- What production's error messages may say ----------------------------------------------
+
+MISSPELLED_LOGIN = {
+    "input": {"agencySlug": "nowhere", "email": "a@b.test", "pasword": "PHI-MARKER-LOGIN"}
+}
+LEAKY_REQUESTS: list[tuple[str, dict[str, Any] | None]] = [
+    ("{ viewer { ... on StaffViewer { id } } }", None),
+    ('{ portalBrandin(agencySlug: "x") { agencyName } }', None),
+    ('{ portalBranding(agencySlug: "x", slg: 1) { agencyName } }', None),
+    (STAFF_LOGIN, MISSPELLED_LOGIN),
+    (
+        'mutation { staffLogin(input: {agencySlug: "x", email: "e@x.test", '
+        'pasword: "PHI-MARKER-LITERAL"}) { errors { code } } }',
+        None,
+    ),
+    ('{ clients(first: "PHI-MARKER-INT") { items { id } } }', None),
+    ("query ($f: Int) { clients(first: $f) { items { id } } }", {"f": "PHI-MARKER-VAR"}),
+    (STAFF_LOGIN, {"input": "PHI-MARKER-NOT-AN-OBJECT"}),
+    ('{ portalBranding(agencySlug: "x" "PHI-MARKER-SYNTAX") { agencyName } }', None),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), LEAKY_REQUESTS)
+async def test_production_errors_suggest_no_names_and_repeat_no_values(
+    production: httpx.AsyncClient, query: str, variables: dict[str, Any] | None
+) -> None:
+    answer = await production.post("/graphql", json={"query": query, "variables": variables})
+    body = answer.json()
+    assert body["errors"], body
+    assert "Did you mean" not in answer.text
+    assert "PHI-MARKER" not in answer.text
+    for suggestion in ("'StaffPage'", "'Viewer'", "'portalBranding'", "'password'?"):
+        assert suggestion not in answer.text
+
+
+async def test_production_errors_still_say_what_is_wrong(production: httpx.AsyncClient) -> None:
+    answer = await production.post(
+        "/graphql", json={"query": STAFF_LOGIN, "variables": MISSPELLED_LOGIN}
+    )
+    assert [error["message"] for error in answer.json()["errors"]] == [
+        "Variable '$input' has invalid value: Expected value of type 'StaffLoginInput'"
+        " to include required field 'password'.",
+        "Variable '$input' has invalid value: Expected value of type 'StaffLoginInput'"
+        " not to include unknown field 'pasword'.",
+    ]
+
+
+async def test_outside_production_errors_keep_their_suggestions(api: Api) -> None:
+    body = await api.post(STAFF_LOGIN, MISSPELLED_LOGIN)
+    assert "Did you mean 'password'?" in body["errors"][1]["message"]
+    assert "PHI-MARKER-LOGIN" in body["errors"][1]["message"]
