@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 from app.context import timeouts
-from app.pubsub import RECONNECT_MAX_SECONDS, RedisBus
+from app.pubsub import PUBLISH_TIMEOUT_SECONDS, RECONNECT_MAX_SECONDS, RedisBus
 from app.settings import Settings
 from models.accounts import Session
 from resolvers.clock import now
@@ -152,3 +152,20 @@ async def test_the_bus_sleeps_while_redis_is_away_and_resubscribes_when_it_is_ba
 
 async def _next(events: AsyncIterator[Event]) -> Event:
     return await asyncio.wait_for(anext(events), CLOSE_WITHIN)
+
+
+async def test_a_publish_to_a_redis_that_stopped_answering_returns_and_is_heard_locally(
+    buses: tuple[RedisBus, RedisBus], private_redis: PrivateRedis
+) -> None:
+    """A partition (connections accepted, nothing answered) must not hold a request that
+    publishes (a logout, a permission change) for longer than the publish bound."""
+    publisher, _ = buses
+    async with publisher.subscribe("session:p") as own:
+        private_redis.pause()
+        try:
+            started = time.monotonic()
+            await asyncio.wait_for(publisher.publish("session:p", {"n": 1}), 3 * PROMPT)
+            assert time.monotonic() - started < PUBLISH_TIMEOUT_SECONDS + PROMPT
+            assert await _next(own) == Event("session:p", {"n": 1})
+        finally:
+            private_redis.resume()
