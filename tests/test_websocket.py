@@ -471,7 +471,7 @@ async def test_hostile_text_in_a_subscribe_message_gets_a_typed_error_and_the_so
 ) -> None:
     caplog.set_level(logging.DEBUG)
     typename = "{ __typename }"
-    cases = [
+    cases: list[tuple[dict[str, Any], str, str]] = [
         ({"query": typename, "operationName": "\ud800"}, "INVALID_TEXT", "operationName"),
         ({"query": typename, "operationName": "Op\x00"}, "INVALID_TEXT", "operationName"),
         (
