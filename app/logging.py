@@ -1,5 +1,6 @@
 """Logs without PHI: a request id on every request, tracebacks without exception messages,
-no SQL parameters, no query strings, and one JSON answer for anything that escapes the app.
+no SQL parameters, no query strings, no request header values in strawberry's or uvicorn's
+lines, and one JSON answer for anything that escapes the app.
 
 Why messages are withheld: a database error repeats the value it refused (asyncpg's
 `invalid input ... "<value>"`, `DETAIL: Key (email)=(<value>)`), and so do many built-in errors
@@ -23,6 +24,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 REQUEST_ID_HEADER = "x-request-id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# The current request's header values: what a library's log line must not repeat.
+_header_values: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "header_values", default=frozenset()
+)
+# Libraries that log a request's headers as arguments (strawberry's refused-origin warning
+# repeats the Origin and Host headers verbatim).
+_LIBRARY_LOGGERS = ("strawberry", "uvicorn")
+WITHHELD = "[client value withheld]"
 
 # Exceptions whose messages are written by code (names, types), never by the caller's input.
 _MESSAGE_IS_CODE = (AttributeError, NameError, TypeError, NotImplementedError, ImportError)
@@ -81,6 +90,8 @@ def _guarded_record_factory(factory: Any) -> Any:
             record.args = tuple(
                 _headline(arg) if isinstance(arg, BaseException) else arg for arg in record.args
             )
+        if record.name.split(".", 1)[0] in _LIBRARY_LOGGERS:
+            _withhold_header_values(record)
         if record.exc_info and record.exc_info[1] is not None:
             # Formatters print exc_text when exc_info is gone: the traceback without messages.
             record.exc_text = safe_traceback(record.exc_info[1])
@@ -89,6 +100,21 @@ def _guarded_record_factory(factory: Any) -> Any:
 
     make.portal_guard = True  # type: ignore[attr-defined]
     return make
+
+
+def _withhold_header_values(record: logging.LogRecord) -> None:
+    """A library's log argument equal to one of the current request's header values is the
+    client's text (an Origin, a Host, a User-Agent): replaced, the rest of the line kept."""
+    supplied = _header_values.get()
+    if supplied and isinstance(record.args, tuple):
+        record.args = tuple(
+            WITHHELD if isinstance(arg, str | bytes) and _text(arg) in supplied else arg
+            for arg in record.args
+        )
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 class _DropSql(logging.Filter):
@@ -198,6 +224,9 @@ class RequestLogging:
             return
         rid = _incoming_id(scope) or uuid.uuid4().hex
         token = _request_id.set(rid)
+        headers = _header_values.set(
+            frozenset(value.decode("latin-1") for _, value in scope.get("headers", ()))
+        )
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -216,6 +245,7 @@ class RequestLogging:
             await self._answer(exc, scope, receive, send_with_id)
         finally:
             _request_id.reset(token)
+            _header_values.reset(headers)
 
     @staticmethod
     async def _answer(exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:

@@ -29,7 +29,12 @@ log = logging.getLogger("portal.pubsub")
 # A subscriber that falls this far behind loses events (and says so in the log) rather than
 # growing without bound; session events are a handful per socket.
 QUEUE_SIZE = 256
-_RECONNECT_SECONDS = 1.0
+# After the pattern subscription is lost: the first retry, doubling up to the longest wait.
+RECONNECT_FIRST_SECONDS = 0.5
+RECONNECT_MAX_SECONDS = 2.0
+# How long confirming the subscription, and one publish, may take before Redis counts as away.
+SUBSCRIBE_TIMEOUT_SECONDS = 5.0
+PUBLISH_TIMEOUT_SECONDS = 1.0
 
 
 class LocalSubscription:
@@ -94,14 +99,32 @@ class RedisBus(LocalBus):
 
     Redis pub/sub ignores the database number, so channel names carry it: two deployments (or
     test runs) on different Redis databases of one server never hear each other.
+
+    When Redis goes away the process keeps serving: a publish is delivered in this process only,
+    and the reader retries with a fresh PubSub after a back-off sleep (RECONNECT_FIRST_SECONDS,
+    doubling up to RECONNECT_MAX_SECONDS) until the pattern subscription is confirmed again.
+    Events published while the subscription is down are lost across processes; sockets re-check
+    on their timer (WS_RECHECK_SECONDS) and before every operation, so nothing is honoured late
+    for longer than that.
     """
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        reconnect_first: float = RECONNECT_FIRST_SECONDS,
+        reconnect_max: float = RECONNECT_MAX_SECONDS,
+    ) -> None:
         super().__init__()
         self.redis = redis
         db = redis.connection_pool.connection_kwargs.get("db", 0)
         self.prefix = f"portal:{db}:events:"
+        self.reconnect_first = reconnect_first
+        self.reconnect_max = reconnect_max
+        # Set while the pattern subscription is confirmed and being read.
+        self.listening = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
+        self._outage = False
 
     async def start(self) -> None:
         """Returns once the pattern subscription is confirmed, so nothing published after
@@ -118,35 +141,79 @@ class RedisBus(LocalBus):
 
     async def publish(self, channel: str, data: dict[str, Any]) -> None:
         try:
-            await self.redis.publish(self.prefix + channel, json.dumps(data))
-        except Exception:
+            # Bounded: a request must not wait on an unreachable Redis.
+            async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+                await self.redis.publish(self.prefix + channel, json.dumps(data))
+        except Exception as exc:
             # Other processes fall back on their own re-checks; this one still hears it.
-            log.exception("Redis publish failed on %s; delivered in this process only", channel)
+            log.warning(
+                "Redis publish failed on %s (%s); delivered in this process only",
+                channel,
+                type(exc).__name__,
+            )
             self.deliver(Event(channel, data))
 
     async def _subscribed(self) -> PubSub:
+        """A fresh PubSub whose pattern subscription Redis has confirmed (bounded in time)."""
         pubsub = self.redis.pubsub()
-        await pubsub.psubscribe(self.prefix + "*")
-        while True:
-            message = await pubsub.get_message(timeout=5.0)
-            if message is not None and message["type"] == "psubscribe":
-                return pubsub
+        try:
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT_SECONDS):
+                await pubsub.psubscribe(self.prefix + "*")
+                # A fresh PubSub's first reply is the confirmation: no loop that could spin.
+                message = await pubsub.get_message(timeout=SUBSCRIBE_TIMEOUT_SECONDS)
+            if message is None or message["type"] != "psubscribe":
+                raise ConnectionError("Redis did not confirm the pattern subscription")
+        except BaseException:
+            await _discard(pubsub)
+            raise
+        self.listening.set()
+        return pubsub
 
-    async def _read(self, pubsub: PubSub) -> None:
-        while True:
-            try:
-                await self._pump(pubsub)
-            except asyncio.CancelledError:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-                raise
-            except Exception:
-                log.warning("Redis pub/sub connection lost; reconnecting", exc_info=True)
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-                await asyncio.sleep(_RECONNECT_SECONDS)
-                with contextlib.suppress(Exception):
-                    pubsub = await self._subscribed()
+    async def _read(self, pubsub: PubSub | None) -> None:
+        """Reads until cancelled. Every way out of `_pump` (an error, or `listen()` simply
+        ending because the PubSub is no longer subscribed) leads to a back-off sleep and a fresh
+        PubSub: never a loop that runs again without sleeping."""
+        delay = self.reconnect_first
+        try:
+            while True:
+                try:
+                    if pubsub is None:
+                        pubsub = await self._subscribed()
+                        self._back()
+                        delay = self.reconnect_first
+                    await self._pump(pubsub)
+                    raise ConnectionError("the pattern subscription ended")
+                except Exception as exc:
+                    self._lost(exc)
+                self.listening.clear()
+                if pubsub is not None:
+                    await _discard(pubsub)
+                    pubsub = None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.reconnect_max)
+        finally:
+            self.listening.clear()
+            if pubsub is not None:
+                await _discard(pubsub)
+
+    def _lost(self, exc: Exception) -> None:
+        if not self._outage:
+            self._outage = True
+            log.warning(
+                "Redis pub/sub lost (%s); events from other processes are missed until it is "
+                "back; retrying every %.1f-%.1f s",
+                type(exc).__name__,
+                self.reconnect_first,
+                self.reconnect_max,
+            )
+
+    def _back(self) -> None:
+        if self._outage:
+            self._outage = False
+            log.warning("Redis pub/sub is back; events flow between processes again")
 
     async def _pump(self, pubsub: PubSub) -> None:
+        """Returns (or raises) when the PubSub stops listening."""
         async for message in pubsub.listen():
             if message["type"] != "pmessage":
                 continue
@@ -158,6 +225,12 @@ class RedisBus(LocalBus):
                 log.warning("ignored a malformed event on %s", channel)
                 continue
             self.deliver(Event(channel.removeprefix(self.prefix), data))
+
+
+async def _discard(pubsub: PubSub) -> None:
+    """Closes a PubSub whose connection may already be broken."""
+    with contextlib.suppress(Exception):
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 @contextlib.asynccontextmanager

@@ -9,10 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 from starlette.applications import Starlette
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from models.agency import Agency
 from resolvers import settings as settings_logic
 from tests.factories import Api, make_world
+from tests.live import PROTOCOL, serving
 
 MARKER = "PHI-MARKER-93"
 # Loggers that wrote PHI or tracebacks before: ours, strawberry's, the ORM's SQL, the drivers'.
@@ -191,3 +195,28 @@ async def test_the_access_log_drops_query_strings(logs: pytest.LogCaptureFixture
     access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 200)
     assert '"GET /graphql HTTP/1.1" 200' in logs.text
     assert MARKER not in logs.text
+
+
+async def test_a_refused_websocket_origin_is_logged_without_the_origin(
+    app: Starlette, logs: pytest.LogCaptureFixture
+) -> None:
+    """Strawberry warns about a refused origin with the Origin and Host headers as arguments:
+    the line stays (an operator wants to know), the client's values go."""
+    origin = "https://PHI-MARKER-77.example"
+    logs.set_level(logging.WARNING, logger="websockets")  # the test's own client
+    logs.set_level(logging.DEBUG)
+    async with serving(app) as address:
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(
+                f"ws://{address}/graphql", subprotocols=[PROTOCOL], origin=Origin(origin)
+            ):
+                pass
+    assert refused.value.response.status_code == 403
+    warnings = [r for r in logs.records if r.name == "strawberry.ws"]
+    assert len(warnings) == 1
+    assert "Rejected WebSocket connection from origin" in warnings[0].getMessage()
+    server_lines = [r for r in logs.records if not r.name.startswith("websockets")]
+    assert server_lines
+    for record in server_lines:
+        assert "PHI-MARKER-77" not in record.getMessage()
+        assert "PHI-MARKER-77" not in str(record.args)

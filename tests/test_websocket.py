@@ -4,6 +4,8 @@ Redis pub/sub when REDIS_URL is set."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -15,6 +17,7 @@ from starlette.applications import Starlette
 
 from app.context import timeouts
 from app.settings import Settings
+from app.websocket import safe_reason
 from models.accounts import Session
 from models.clients import Client
 from models.enums import Permission, TokenState
@@ -449,3 +452,120 @@ async def test_a_websocket_message_over_the_body_limit_closes_the_socket(
         await sock.send("{ __typename }" + " " * settings.max_body_bytes)
         code, _ = await sock.closed()
         assert code == 1009  # message too big
+
+
+# Hostile text on a socket: a typed error for the operation, and no client text in a close
+# reason or a log line
+
+TEXT_MARKER = "PHI-MARKER-61"
+
+
+async def _subscribe_raw(sock: GqlSocket, op_id: str, payload: dict[str, Any]) -> None:
+    """A subscribe message as the client wrote it (json.dumps escapes a lone surrogate, as
+    a hostile client's JSON would)."""
+    await sock.ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": payload}))
+
+
+async def test_hostile_text_in_a_subscribe_message_gets_a_typed_error_and_the_socket_stays_open(
+    server: str, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    typename = "{ __typename }"
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"query": typename, "operationName": "\ud800"}, "INVALID_TEXT", "operationName"),
+        ({"query": typename, "operationName": "Op\x00"}, "INVALID_TEXT", "operationName"),
+        (
+            {"query": typename, "operationName": "a" * (settings.max_text_chars + 1)},
+            "TOO_LONG",
+            "operationName",
+        ),
+        ({"query": "{ __typename } # \ud800"}, "INVALID_TEXT", "query"),
+        ({"query": "{ __typename } # \x00"}, "INVALID_TEXT", "query"),
+        ({"query": BRANDING, "variables": {"slug": "\udfff"}}, "INVALID_TEXT", "variables.slug"),
+        (
+            {"query": typename, "variables": {"unused": ["ok", "\x00"]}},
+            "INVALID_TEXT",
+            "variables.unused.1",
+        ),
+    ]
+    async with GqlSocket.opened(server) as sock:
+        await sock.acknowledged()
+        for n, (payload, code, field_name) in enumerate(cases, start=1):
+            await _subscribe_raw(sock, str(n), payload)
+            message = await sock.receive()
+            assert message["id"] == str(n) and message["type"] == "error", message
+            [error] = message["payload"]
+            assert error["extensions"] == {"code": code, "field": field_name}, payload
+        # The socket is still open and serves the next operation.
+        assert (await sock.execute(typename))["data"] == {"__typename": "Query"}
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+async def test_a_malformed_subscribe_message_closes_the_socket_4400(server: str) -> None:
+    for message in (
+        {"id": "1", "type": "subscribe", "payload": "{ __typename }"},
+        {"id": "1", "type": "subscribe", "payload": {"query": ["{ __typename }"]}},
+        {"id": {"x": 1}, "type": "subscribe", "payload": {"query": "{ __typename }"}},
+        {"id": "1", "type": "subscribe", "payload": {"query": "{ a }", "variables": [1]}},
+        {"id": "1", "type": "subscribe", "payload": {"query": "{ a }", "operationName": 5}},
+    ):
+        async with GqlSocket.opened(server) as sock:
+            await sock.acknowledged()
+            await sock.ws.send(json.dumps(message))
+            assert await sock.closed() == (4400, "Invalid subscribe message"), message
+
+
+async def test_no_close_reason_or_log_line_repeats_what_the_client_sent(
+    server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    marker_name = TEXT_MARKER.replace("-", "_")
+    cases: list[tuple[dict[str, Any], tuple[int, str]]] = [
+        ({"type": TEXT_MARKER}, (4400, "Unknown message type")),
+        (
+            {"id": "1", "type": "subscribe", "payload": {"query": f"{marker_name} {{ a }}"}},
+            (4400, "Syntax error in the GraphQL document"),
+        ),
+        (
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": "query A { __typename }", "operationName": TEXT_MARKER},
+            },
+            (4400, "Unknown operation name"),
+        ),
+    ]
+    for message, closed_with in cases:
+        async with GqlSocket.opened(server) as sock:
+            await sock.acknowledged()
+            await sock.ws.send(json.dumps(message))
+            assert await sock.closed() == closed_with, message
+    logged = "".join(_server_lines(caplog))
+    assert TEXT_MARKER not in logged and marker_name not in logged
+
+
+def _server_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the server logged (the test's own client logs the frames it sends)."""
+    return [
+        f"{r.getMessage()} {r.exc_text or ''}"
+        for r in caplog.records
+        if not r.name.startswith("websockets.client")
+    ]
+
+
+def test_a_close_reason_that_quotes_an_operation_id_loses_the_quote() -> None:
+    # Strawberry's 4409 quotes the id; anything unknown gets a plain reason for its code.
+    assert safe_reason(4409, f"Subscriber for {TEXT_MARKER} already exists") == (
+        "Subscriber already exists"
+    )
+    assert safe_reason(4400, f"something new: {TEXT_MARKER}") == "Bad request"
+    assert safe_reason(1011, f"{TEXT_MARKER}") == "Closed"
+    assert safe_reason(4401, "Unauthorized") == "Unauthorized"
+
+
+async def test_a_token_that_breaks_the_text_rule_closes_the_socket_4401_at_init(
+    server: str,
+) -> None:
+    # A lone surrogate could not even be hashed: the socket dropped without a close frame.
+    for token in ("\ud800", "a\x00b", "a" * 5000):
+        assert await refused_at_init(server, token) == (4401, "Unauthorized")
