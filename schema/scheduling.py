@@ -20,26 +20,27 @@ from models.agency import Location as LocationRow
 from models.enums import AppointmentMode
 from resolvers import availability as availability_logic
 from resolvers import scheduling as logic
-from schema.common import UserError, attempt, changes, gid
+from schema.common import UserError, attempt, changes, expose, gid
 from schema.permissions import IsStaff, SignedIn
 from schema.staff import Location, to_location
 
-strawberry.enum(
+expose(
     rows.AppointmentStatus,
-    description="SCHEDULED; CANCELLED; LATE_CANCELLED (cancelled by the client inside the "
-    "late-cancellation window); COMPLETED.",
+    "Where an appointment stands. Only SCHEDULED keeps its time (and the staff member's break "
+    "after it) from other bookings; cancelAppointment moves it to CANCELLED or LATE_CANCELLED.",
 )
-strawberry.enum(rows.AppointmentSource, description="Booked in the portal or by staff.")
-strawberry.enum(
+expose(rows.AppointmentSource, "Who made an appointment: the portal or staff.")
+expose(
     rows.RequestStatus,
-    description="PENDING (holds its slot); APPROVED (an appointment was made); DENIED (with "
-    "an optional reason); CANCELLED (withdrawn by the client); EXPIRED (still pending when its "
-    "time came).",
+    "Where an appointment request stands. Only PENDING keeps its time from other bookings; "
+    "every other status is final.",
 )
-strawberry.enum(logic.When, description="PAST: started before now; FUTURE: starts now or later.")
+expose(logic.When, "Which of a client's appointments to list: by start time, against now.")
 
 
-@strawberry.enum(description="A day of the week.")
+@strawberry.enum(
+    description="A day of the week, in the location's calendar (windows are local times)."
+)
 class Weekday(Enum):
     MONDAY = 0
     TUESDAY = 1
@@ -48,6 +49,12 @@ class Weekday(Enum):
     FRIDAY = 4
     SATURDAY = 5
     SUNDAY = 6
+
+
+# Plain int values (Python's date.weekday(), as stored) keep `.value` an int; a day's name says
+# all a description could, so each value's description is its name.
+for _day in Weekday.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _day.description = _day.name.title() + "."
 
 
 ClientIdArg = Annotated[
@@ -60,19 +67,36 @@ ClientIdArg = Annotated[
 ]
 
 
-@strawberry.type(description="A weekly window of availability at one location.")
+@strawberry.type(
+    description="A weekly window of availability at one location: on its weekday, portal "
+    "slots run from start to end, local time, one after another (appointment length plus "
+    "break apart)."
+)
 class AvailabilityWindow:
-    location: Location
-    weekday: Weekday
-    start: str = strawberry.field(description="Local time HH:MM in the location's time zone.")
-    end: str = strawberry.field(description="Local time HH:MM, after start; 24:00 is midnight.")
+    location: Location = strawberry.field(
+        description="Where the staff member is available; its timeZone (IANA) is the zone of "
+        "start and end."
+    )
+    weekday: Weekday = strawberry.field(description="The local day of the week it repeats on.")
+    start: str = strawberry.field(
+        description="Local time HH:MM in the location's IANA time zone: the first slot starts "
+        "here. It stays at this wall-clock time across daylight-saving changes."
+    )
+    end: str = strawberry.field(
+        description="Local time HH:MM, after start; 24:00 is midnight. A slot ends by it."
+    )
 
 
-@strawberry.type(description="When a staff member can be booked.")
+@strawberry.type(
+    description="When a staff member can be booked in the portal. Staff themselves "
+    "(createAppointment) may book any time, windows aside."
+)
 class StaffAvailability:
-    staff_id: strawberry.ID
+    staff_id: strawberry.ID = strawberry.field(description="The staff member (Staff.id).")
     shown_in_portal: bool = strawberry.field(
-        description="Whether clients on their care team see this availability in the portal."
+        description="Whether clients on their care team see this availability in the portal; "
+        "false (the default) means bookableSlots lists none of their slots and bookings are "
+        "refused (SLOT_UNAVAILABLE)."
     )
     appointment_minutes: int | None = strawberry.field(
         description="Their own appointment length in minutes; null uses the agency default."
@@ -87,45 +111,88 @@ class StaffAvailability:
     effective_break_minutes: int = strawberry.field(
         description="The break slots keep: their own, or the agency default."
     )
-    windows: list[AvailabilityWindow]
+    windows: list[AvailabilityWindow] = strawberry.field(
+        description="Every weekly window, at any of their locations, by weekday (Monday first) "
+        "then start; no two windows of a weekday overlap. Empty: no portal slots."
+    )
     dates_off: list[date] = strawberry.field(
-        description="Days (each location's calendar) with no appointments, ascending."
+        description="Days (each location's calendar) with no portal slots, ascending."
     )
 
 
-@strawberry.type(description="A bookable time: book or request it with exactly this start.")
+@strawberry.type(
+    description="A bookable time: book or request it with exactly this start. It was free when "
+    "listed; someone may take it before you book (SLOT_TAKEN)."
+)
 class Slot:
-    start: datetime = strawberry.field(description="With the location's UTC offset.")
-    end: datetime = strawberry.field(description="start + the appointment length.")
-    staff_id: strawberry.ID
-    location_id: strawberry.ID
+    start: datetime = strawberry.field(
+        description="In the location's time zone, with the UTC offset in force then (such as "
+        "2030-03-11T09:00:00-04:00). Compare or subtract slots in UTC: the offset changes "
+        "across daylight saving."
+    )
+    end: datetime = strawberry.field(
+        description="start + the staff member's appointment length in minutes (the break "
+        "after it not included), with the offset in force then."
+    )
+    staff_id: strawberry.ID = strawberry.field(description="The staff member it is with.")
+    location_id: strawberry.ID = strawberry.field(description="The location it is at.")
 
 
 @strawberry.type(description="An appointment of a client with a staff member at a location.")
 class Appointment:
-    id: strawberry.ID
-    client_id: strawberry.ID
-    staff_id: strawberry.ID
-    location_id: strawberry.ID
-    start: datetime = strawberry.field(description="UTC.")
-    end: datetime = strawberry.field(description="UTC.")
-    status: rows.AppointmentStatus
-    source: rows.AppointmentSource
-    cancelled_at: datetime | None = strawberry.field(description="Null unless cancelled.")
+    id: strawberry.ID = strawberry.field(
+        description="The appointment's id (cancelAppointment's appointmentId)."
+    )
+    client_id: strawberry.ID = strawberry.field(description="The client it is for (Client.id).")
+    staff_id: strawberry.ID = strawberry.field(
+        description="The staff member it is with (Staff.id)."
+    )
+    location_id: strawberry.ID = strawberry.field(
+        description="Where it takes place (Location.id); that location's timeZone gives the "
+        "local time to show."
+    )
+    start: datetime = strawberry.field(description="UTC (offset +00:00).")
+    end: datetime = strawberry.field(
+        description="UTC: start + its length in minutes (the staff member's break after it "
+        "not included)."
+    )
+    status: rows.AppointmentStatus = strawberry.field(
+        description="SCHEDULED until cancelled (see AppointmentStatus)."
+    )
+    source: rows.AppointmentSource = strawberry.field(
+        description="Made in the portal (booked, or an approved request) or by staff."
+    )
+    cancelled_at: datetime | None = strawberry.field(
+        description="When it was cancelled, UTC; null unless CANCELLED or LATE_CANCELLED."
+    )
 
 
-@strawberry.type(description="A client's request for a time, for staff to approve or deny.")
+@strawberry.type(
+    description="A client's request for a time (mode REQUEST), for staff to approve or deny."
+)
 class AppointmentRequest:
-    id: strawberry.ID
-    client_id: strawberry.ID
-    staff_id: strawberry.ID
-    location_id: strawberry.ID
-    start: datetime = strawberry.field(description="UTC.")
-    end: datetime = strawberry.field(description="UTC.")
-    status: rows.RequestStatus
-    reason: str = strawberry.field(description="Why it was denied; empty when none was given.")
+    id: strawberry.ID = strawberry.field(
+        description="The request's id (the id of cancelAppointmentRequest, "
+        "approveAppointmentRequest and denyAppointmentRequest)."
+    )
+    client_id: strawberry.ID = strawberry.field(description="The client it is for (Client.id).")
+    staff_id: strawberry.ID = strawberry.field(description="The staff member asked for (Staff.id).")
+    location_id: strawberry.ID = strawberry.field(
+        description="Where (Location.id); that location's timeZone gives the local time to show."
+    )
+    start: datetime = strawberry.field(description="UTC (offset +00:00): the slot asked for.")
+    end: datetime = strawberry.field(
+        description="UTC: start + the appointment length in minutes at the time of asking."
+    )
+    status: rows.RequestStatus = strawberry.field(
+        description="PENDING until decided, withdrawn or expired (see RequestStatus)."
+    )
+    reason: str = strawberry.field(
+        description="Why it was denied, as staff wrote it; empty when none was given or it "
+        "was not denied."
+    )
     decided_at: datetime | None = strawberry.field(
-        description="When it was approved, denied, cancelled or expired; null while pending."
+        description="When (UTC) it was approved, denied, cancelled or expired; null while pending."
     )
     appointment_id: strawberry.ID | None = strawberry.field(
         description="The appointment an approval made; null otherwise."
@@ -136,15 +203,22 @@ class AppointmentRequest:
 class PortalScheduling:
     client_id: strawberry.ID = strawberry.field(description="The client acted for.")
     mode: AppointmentMode = strawberry.field(description="Clients can: view, make or request.")
-    allow_client_cancel: bool
+    allow_client_cancel: bool = strawberry.field(
+        description="Whether the client may cancel their future appointments "
+        "(cancelAppointment); when false that is NOT_CANCELLABLE and the page should say to "
+        "contact the agency."
+    )
     cancellation_message: str = strawberry.field(
         description="What to show before a cancellation: the agency's message, or "
         f'"{logic.GENERIC_CANCELLATION_MESSAGE}" when none is set.'
     )
     max_days_in_future: int = strawberry.field(
-        description="Days ahead (location calendar) slots are offered."
+        description="Days after today (location calendar) slots are offered up to; later "
+        "days of a bookableSlots range list none."
     )
-    min_notice_hours: int = strawberry.field(description="No slot starts sooner, in hours.")
+    min_notice_hours: int = strawberry.field(
+        description="Hours from now before which no slot starts."
+    )
     late_cancel_hours: int = strawberry.field(
         description="A cancellation fewer than this many hours before the start is recorded "
         "LATE_CANCELLED."
