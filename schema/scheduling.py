@@ -279,14 +279,17 @@ def to_request(row: rows.AppointmentRequest) -> AppointmentRequest:
 # --- inputs and payloads -----------------------------------------------------------------------
 
 
-@strawberry.input(description="One weekly window.")
+@strawberry.input(description="One weekly window, in local time of its location.")
 class AvailabilityWindowInput:
     location_id: strawberry.ID = strawberry.field(
         description="One of the staff member's locations (setStaffLocations), else "
         "NOT_STAFF_LOCATION."
     )
-    weekday: Weekday
-    start: str = strawberry.field(description="Local HH:MM (00:00 to 23:59).")
+    weekday: Weekday = strawberry.field(description="The local day of the week it repeats on.")
+    start: str = strawberry.field(
+        description="Local HH:MM (00:00 to 23:59) in the location's IANA time zone, else "
+        "INVALID_TIME_RANGE."
+    )
     end: str = strawberry.field(
         description="Local HH:MM after start (24:00 for midnight), else INVALID_TIME_RANGE."
     )
@@ -298,7 +301,10 @@ class AvailabilityWindowInput:
     "overlap, across locations), OUT_OF_RANGE (lengths, over 100 windows or 400 dates off)."
 )
 class SetStaffAvailabilityInput:
-    staff_id: strawberry.ID
+    staff_id: strawberry.ID = strawberry.field(
+        description="Whose availability (Staff.id): the caller's own, or anyone's in the agency "
+        "with MANAGE_STAFF (else FORBIDDEN)."
+    )
     windows: list[AvailabilityWindowInput] = strawberry.field(
         description="Every weekly window; replaces the current ones."
     )
@@ -306,7 +312,9 @@ class SetStaffAvailabilityInput:
         default_factory=list, description="Every date off; replaces the current ones."
     )
     shown_in_portal: bool | None = strawberry.field(
-        default=strawberry.UNSET, description="Offer this availability in the portal."
+        default=strawberry.UNSET,
+        description="Offer this availability to clients of their care team in the portal; null "
+        "or omitted keeps the current value (false until first set).",
     )
     appointment_minutes: int | None = strawberry.field(
         default=strawberry.UNSET,
@@ -318,17 +326,24 @@ class SetStaffAvailabilityInput:
     )
 
 
-@strawberry.input(description="Which slots to list.")
+@strawberry.input(description="Which slots to list: whose, where, which days.")
 class BookableSlotsInput:
     staff_id: strawberry.ID = strawberry.field(
-        description="A staff member on the client's care team, else FORBIDDEN."
+        description="An active staff member on the client's care team, else FORBIDDEN."
     )
     location_id: strawberry.ID | None = strawberry.field(
         default=None,
-        description="One of the staff member's locations; required when they have several.",
+        description="One of the staff member's locations (else NOT_STAFF_LOCATION); null is "
+        "their only one, and REQUIRED when they have several.",
     )
-    from_: date = strawberry.field(name="from", description="First day, location calendar.")
-    to: date = strawberry.field(description="Last day (inclusive); at most 93 days after from.")
+    from_: date = strawberry.field(
+        name="from",
+        description="First day, location calendar; days before today list nothing.",
+    )
+    to: date = strawberry.field(
+        description="Last day (inclusive), not before from (else INVALID); from..to is at most "
+        "93 days (else RANGE_TOO_LONG). Days past the horizon (maxDaysInFuture) list nothing."
+    )
     client_id: strawberry.ID | None = strawberry.field(
         default=None, description="Required for a representative of more than one client."
     )
@@ -336,65 +351,113 @@ class BookableSlotsInput:
 
 @strawberry.input(description="A slot to book or request: exactly a listed slot's start.")
 class BookInput:
-    staff_id: strawberry.ID
-    location_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Required when the staff member has several locations."
+    staff_id: strawberry.ID = strawberry.field(
+        description="An active staff member on the client's care team (else FORBIDDEN) who "
+        "offers portal availability (else SLOT_UNAVAILABLE)."
     )
-    start: datetime = strawberry.field(description="A bookableSlots start, with its offset.")
+    location_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="One of the staff member's locations (else NOT_STAFF_LOCATION); null is "
+        "their only one, and REQUIRED when they have several.",
+    )
+    start: datetime = strawberry.field(
+        description="A bookableSlots start, with an offset (without one: INVALID); any offset "
+        "naming the same instant will do. Not a bookable slot now: SLOT_UNAVAILABLE."
+    )
     client_id: strawberry.ID | None = strawberry.field(
         default=None, description="Required for a representative of more than one client."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Names one appointment request.")
 class RequestIdInput:
-    id: strawberry.ID = strawberry.field(description="The appointment request.")
+    id: strawberry.ID = strawberry.field(
+        description="AppointmentRequest.id; one the caller may not act on, or none, is FORBIDDEN."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which request to deny, and why.")
 class DenyAppointmentRequestInput:
-    id: strawberry.ID = strawberry.field(description="The appointment request.")
+    id: strawberry.ID = strawberry.field(
+        description="AppointmentRequest.id; one the caller may not act on, or none, is FORBIDDEN."
+    )
     reason: str | None = strawberry.field(
-        default=None, description="Shown to the client; at most 1,000 characters."
+        default=None,
+        description="Shown to the client, blanks around it trimmed; at most 1,000 characters "
+        "(else TOO_LONG). Null or empty gives no reason.",
     )
 
 
 @strawberry.input(description="An appointment made by staff.")
 class CreateAppointmentInput:
-    client_id: strawberry.ID
+    client_id: strawberry.ID = strawberry.field(
+        description="The client (Client.id): one whose care team the caller is in, or any with "
+        "MANAGE_ALL_APPOINTMENTS; else FORBIDDEN."
+    )
     staff_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="Whom with; default the caller. Others need MANAGE_ALL_APPOINTMENTS.",
     )
-    location_id: strawberry.ID = strawberry.field(description="One of the staff's locations.")
-    start: datetime = strawberry.field(description="With offset; any time, windows aside.")
+    location_id: strawberry.ID = strawberry.field(
+        description="One of the staff member's locations, else NOT_STAFF_LOCATION."
+    )
+    start: datetime = strawberry.field(
+        description="With an offset (without one: INVALID); stored UTC. Any time: availability "
+        "windows, dates off, notice and horizon do not bind staff."
+    )
     minutes: int | None = strawberry.field(
         default=None,
-        description="Length, 5 to 480 minutes; default the staff member's appointment length.",
+        description="Length, 5 to 480 minutes (else OUT_OF_RANGE); null is the staff member's "
+        "appointment length (their own, or the agency default).",
     )
 
 
-@strawberry.input
+@strawberry.input(description="Names one appointment to cancel.")
 class CancelAppointmentInput:
-    appointment_id: strawberry.ID
+    appointment_id: strawberry.ID = strawberry.field(
+        description="Appointment.id; one the caller may not act on, or none, is FORBIDDEN."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What setStaffAvailability returns: the availability as saved, or why nothing "
+    "was saved."
+)
 class StaffAvailabilityPayload:
-    availability: StaffAvailability | None = strawberry.field(description="Null on errors.")
-    errors: list[UserError]
+    availability: StaffAvailability | None = strawberry.field(
+        description="The availability as saved; null on errors."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why it was refused (NOT_FOUND, NOT_STAFF_LOCATION, INVALID_TIME_RANGE, "
+        "OVERLAPPING_WINDOWS, OUT_OF_RANGE), one entry per field at fault, such as "
+        "windows.0.end; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What bookAppointment, createAppointment and cancelAppointment return: the "
+    "appointment as saved, or why nothing changed."
+)
 class AppointmentPayload:
-    appointment: Appointment | None = strawberry.field(description="Null on errors.")
-    errors: list[UserError]
+    appointment: Appointment | None = strawberry.field(
+        description="The appointment as saved; null on errors."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why it was refused; empty on success. See the mutation for its codes."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What requestAppointment and the mutations deciding or withdrawing a request "
+    "return: the request as saved, or why nothing changed."
+)
 class AppointmentRequestPayload:
-    request: AppointmentRequest | None = strawberry.field(description="Null on errors.")
-    errors: list[UserError]
+    request: AppointmentRequest | None = strawberry.field(
+        description="The request as saved; null on errors."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why it was refused; empty on success. See the mutation for its codes."
+    )
 
 
 def _appointment_payload(
