@@ -32,7 +32,7 @@ class AppointmentStatus(DescribedEnum):
     )
     CANCELLED = (
         "CANCELLED",
-        "Cancelled by staff, or by a portal user more than the agency's late-cancellation "
+        "Cancelled by staff, or by a portal user at least the agency's late-cancellation "
         "hours before the start; its time is free again.",
     )
     LATE_CANCELLED = (
