@@ -480,22 +480,43 @@ _STAFF: list[type[BasePermission]] = [IsStaff]
 class Query:
     @strawberry.field(
         permission_classes=_STAFF,
-        description="A staff member's availability: the staff member themselves or "
-        "MANAGE_STAFF. Errors (BAD_USER_INPUT): NOT_FOUND.",
+        description="Staff: a staff member's availability, for the staff member themselves or "
+        "with MANAGE_STAFF; others (and portal users) FORBIDDEN. An unknown staff member is "
+        "refused as BAD_USER_INPUT (NOT_FOUND).",
     )
-    async def staff_availability(self, info: Info, staff_id: strawberry.ID) -> StaffAvailability:
+    async def staff_availability(
+        self,
+        info: Info,
+        staff_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="Staff.id: the caller's own, or anyone's with MANAGE_STAFF."
+            ),
+        ],
+    ) -> StaffAvailability:
         view = await availability_logic.staff_availability(info.context.caller, staff_id)
         return to_availability(view)
 
     @strawberry.field(
         permission_classes=_PORTAL,
-        description="Portal users: the slots of a care-team staff member who offers portal "
-        "availability (none if they do not), in order; mode MAKE or REQUEST. Refused as "
+        description="Portal users (clients, representatives; staff are FORBIDDEN): the free "
+        "slots of a care-team staff member who offers portal availability (none if they do "
+        "not), soonest first, in the location's time zone; mode MAKE or REQUEST. Only days "
+        "from today to the horizon (maxDaysInFuture), none within the minimum notice "
+        "(minNoticeHours), none overlapping a held appointment or pending request. Refused as "
         "BAD_USER_INPUT with a message for VIEW_ONLY (MODE_FORBIDS), over 93 days "
-        "(RANGE_TOO_LONG), a missing locationId or clientId (REQUIRED) or a location the staff "
-        "member does not work at; FORBIDDEN for staff not on the care team.",
+        "(RANGE_TOO_LONG), to before from (INVALID), a missing locationId or clientId "
+        "(REQUIRED) or a location the staff member does not work at (NOT_STAFF_LOCATION); "
+        "FORBIDDEN for staff not on the care team or inactive.",
     )
-    async def bookable_slots(self, info: Info, input: BookableSlotsInput) -> list[Slot]:
+    async def bookable_slots(
+        self,
+        info: Info,
+        input: Annotated[
+            BookableSlotsInput,
+            strawberry.argument(description="Whose slots, where, and which days."),
+        ],
+    ) -> list[Slot]:
         found = await logic.bookable(
             info.context.caller,
             input.staff_id,
@@ -516,24 +537,37 @@ class Query:
 
     @strawberry.field(
         permission_classes=_PORTAL,
-        description="Portal users: the client's appointments, any status. FUTURE soonest "
-        "first, PAST latest first; at most 200.",
+        description="Portal users (staff are FORBIDDEN): the client's appointments, any status "
+        "(cancelled ones too). FUTURE soonest first, PAST latest first; at most 200.",
     )
     async def my_appointments(
-        self, info: Info, when: logic.When, client_id: ClientIdArg = None
+        self,
+        info: Info,
+        when: Annotated[
+            logic.When,
+            strawberry.argument(
+                description="FUTURE: starting now or later; PAST: started before now."
+            ),
+        ],
+        client_id: ClientIdArg = None,
     ) -> list[Appointment]:
         found = await logic.my_appointments(info.context.caller, when, client_id)
         return [to_appointment(r) for r in found]
 
     @strawberry.field(
         permission_classes=_PORTAL,
-        description="Portal users: the client's appointment requests with their decision and "
-        "reason, newest first; at most 200. Null status means all.",
+        description="Portal users (staff are FORBIDDEN): the client's appointment requests "
+        "with their decision and reason, the most recently made first; at most 200.",
     )
     async def my_appointment_requests(
         self,
         info: Info,
-        status: rows.RequestStatus | None = None,
+        status: Annotated[
+            rows.RequestStatus | None,
+            strawberry.argument(
+                description="Only requests with this status; null (the default) lists all."
+            ),
+        ] = None,
         client_id: ClientIdArg = None,
     ) -> list[AppointmentRequest]:
         found = await logic.my_requests(info.context.caller, status, client_id)
@@ -541,7 +575,8 @@ class Query:
 
     @strawberry.field(
         permission_classes=_PORTAL,
-        description="Portal users: the appointment settings their pages need.",
+        description="Portal users (staff are FORBIDDEN): the appointment settings their pages "
+        "need, for the client acted for.",
     )
     async def portal_scheduling(
         self, info: Info, client_id: ClientIdArg = None
@@ -559,12 +594,20 @@ class Query:
 
     @strawberry.field(
         permission_classes=_STAFF,
-        description="Staff: requests they may decide (their own as clinician; all for the "
-        "designated staff member and MANAGE_ALL_APPOINTMENTS), soonest first, at most 200. "
-        "Null status means all.",
+        description="Staff (portal users FORBIDDEN): requests they may decide (their own as "
+        "clinician; all the agency's for the designated staff member "
+        "(AppointmentSettings.notifiedStaffId) and for MANAGE_ALL_APPOINTMENTS), by start "
+        "soonest first, at most 200.",
     )
     async def appointment_requests(
-        self, info: Info, status: rows.RequestStatus | None = rows.RequestStatus.PENDING
+        self,
+        info: Info,
+        status: Annotated[
+            rows.RequestStatus | None,
+            strawberry.argument(
+                description="Only requests with this status; PENDING by default; null lists all."
+            ),
+        ] = rows.RequestStatus.PENDING,
     ) -> list[AppointmentRequest]:
         found = await logic.appointment_requests(info.context.caller, status)
         return [to_request(r) for r in found]
@@ -574,10 +617,18 @@ class Query:
 class Mutation:
     @strawberry.mutation(
         permission_classes=_STAFF,
-        description="Replaces a staff member's availability: the staff member or MANAGE_STAFF.",
+        description="Staff: replaces a staff member's availability (windows, dates off, portal "
+        "offer, lengths) as a whole, for the staff member themselves or with MANAGE_STAFF; "
+        "others (and portal users) FORBIDDEN. Existing appointments and requests stay. "
+        "Errors: see SetStaffAvailabilityInput.",
     )
     async def set_staff_availability(
-        self, info: Info, input: SetStaffAvailabilityInput
+        self,
+        info: Info,
+        input: Annotated[
+            SetStaffAvailabilityInput,
+            strawberry.argument(description="Whose availability, and all of it."),
+        ],
     ) -> StaffAvailabilityPayload:
         windows = [
             availability_logic.WindowInput(str(w.location_id), w.weekday.value, w.start, w.end)
@@ -597,11 +648,17 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_PORTAL,
-        description="Portal users, mode MAKE: books a listed slot (SCHEDULED). Errors: "
-        "MODE_FORBIDS, SLOT_UNAVAILABLE (not a bookable slot now), SLOT_TAKEN, REQUIRED, "
-        "NOT_STAFF_LOCATION; FORBIDDEN for staff not on the care team.",
+        description="Portal users, mode MAKE: books a listed slot for the client (SCHEDULED, "
+        "source PORTAL), holding its time and the break after it. Errors: MODE_FORBIDS, "
+        "SLOT_UNAVAILABLE (not a bookable slot now), SLOT_TAKEN (someone else holds it), "
+        "REQUIRED, NOT_STAFF_LOCATION, INVALID (start without offset); FORBIDDEN for staff "
+        "callers and for staff members not on the care team.",
     )
-    async def book_appointment(self, info: Info, input: BookInput) -> AppointmentPayload:
+    async def book_appointment(
+        self,
+        info: Info,
+        input: Annotated[BookInput, strawberry.argument(description="The slot to book.")],
+    ) -> AppointmentPayload:
         work = logic.book_appointment(
             info.context.caller, input.staff_id, input.location_id, input.start, input.client_id
         )
@@ -612,7 +669,11 @@ class Mutation:
         description="Portal users, mode REQUEST: requests a listed slot (PENDING, holding the "
         "slot until decided or expired). Errors as bookAppointment.",
     )
-    async def request_appointment(self, info: Info, input: BookInput) -> AppointmentRequestPayload:
+    async def request_appointment(
+        self,
+        info: Info,
+        input: Annotated[BookInput, strawberry.argument(description="The slot to request.")],
+    ) -> AppointmentRequestPayload:
         work = logic.request_appointment(
             info.context.caller, input.staff_id, input.location_id, input.start, input.client_id
         )
@@ -620,11 +681,16 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_PORTAL,
-        description="Portal users: withdraws a pending request of their client "
-        "(REQUEST_DECIDED if no longer pending).",
+        description="Portal users: withdraws a pending request of their client (CANCELLED), "
+        "freeing its time. Errors: REQUEST_DECIDED (no longer pending); FORBIDDEN for staff "
+        "and for another client's request.",
     )
     async def cancel_appointment_request(
-        self, info: Info, input: RequestIdInput
+        self,
+        info: Info,
+        input: Annotated[
+            RequestIdInput, strawberry.argument(description="The request to withdraw.")
+        ],
     ) -> AppointmentRequestPayload:
         return _request_payload(*await attempt(logic.cancel_request(info.context.caller, input.id)))
 
@@ -632,11 +698,16 @@ class Mutation:
         permission_classes=_STAFF,
         description="Staff (the clinician, the designated staff member, or "
         "MANAGE_ALL_APPOINTMENTS): approves a pending request, making its appointment; the "
-        "client is e-mailed that there is an update. Errors: REQUEST_DECIDED, SLOT_UNAVAILABLE "
-        "(its time has passed).",
+        "client is e-mailed that there is an update. Availability changed since the request "
+        "does not block it. Errors: REQUEST_DECIDED, SLOT_UNAVAILABLE (its time has passed); "
+        "FORBIDDEN for other staff and portal users.",
     )
     async def approve_appointment_request(
-        self, info: Info, input: RequestIdInput
+        self,
+        info: Info,
+        input: Annotated[
+            RequestIdInput, strawberry.argument(description="The request to approve.")
+        ],
     ) -> AppointmentRequestPayload:
         base = info.context.settings.public_base_url
         work = logic.approve_request(info.context.caller, input.id, base)
@@ -646,10 +717,16 @@ class Mutation:
         permission_classes=_STAFF,
         description="Staff (as approveAppointmentRequest): denies a pending request with an "
         "optional reason the client sees; the slot is released and the client e-mailed that "
-        "there is an update. Errors: REQUEST_DECIDED, TOO_LONG.",
+        "there is an update. Errors: REQUEST_DECIDED, TOO_LONG; FORBIDDEN for other staff and "
+        "portal users.",
     )
     async def deny_appointment_request(
-        self, info: Info, input: DenyAppointmentRequestInput
+        self,
+        info: Info,
+        input: Annotated[
+            DenyAppointmentRequestInput,
+            strawberry.argument(description="The request to deny, and why."),
+        ],
     ) -> AppointmentRequestPayload:
         base = info.context.settings.public_base_url
         work = logic.deny_request(info.context.caller, input.id, input.reason, base)
@@ -657,13 +734,19 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_STAFF,
-        description="Staff: an appointment for a client of their care team with themselves; "
-        "MANAGE_ALL_APPOINTMENTS for anyone. Errors: SLOT_TAKEN (overlaps another appointment "
-        "or pending request of that staff member, break included), NOT_STAFF_LOCATION, "
-        "OUT_OF_RANGE.",
+        description="Staff: an appointment (SCHEDULED, source STAFF) for a client of their care "
+        "team with themselves; MANAGE_ALL_APPOINTMENTS for any client and staff member; "
+        "others and portal users FORBIDDEN. Any time, windows aside. Errors: SLOT_TAKEN "
+        "(overlaps, or comes within the staff member's break of, another appointment or "
+        "pending request of theirs, on either side), NOT_STAFF_LOCATION, OUT_OF_RANGE, "
+        "INVALID (start without offset).",
     )
     async def create_appointment(
-        self, info: Info, input: CreateAppointmentInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateAppointmentInput, strawberry.argument(description="The appointment.")
+        ],
     ) -> AppointmentPayload:
         work = logic.create_appointment(
             info.context.caller,
@@ -679,11 +762,17 @@ class Mutation:
         permission_classes=_PORTAL,
         description="Staff (the clinician or MANAGE_ALL_APPOINTMENTS): CANCELLED. Portal users, "
         "when the agency allows client cancellation, for a future appointment of their client: "
-        "LATE_CANCELLED inside the late-cancellation hours, otherwise CANCELLED. Errors: "
-        "NOT_CANCELLABLE.",
+        "LATE_CANCELLED inside the late-cancellation hours, otherwise CANCELLED. Either way "
+        "its time is freed. Errors: NOT_CANCELLABLE (not SCHEDULED; for portal users also "
+        "cancellation turned off or the appointment started); FORBIDDEN for an appointment "
+        "the caller may not act on.",
     )
     async def cancel_appointment(
-        self, info: Info, input: CancelAppointmentInput
+        self,
+        info: Info,
+        input: Annotated[
+            CancelAppointmentInput, strawberry.argument(description="The appointment.")
+        ],
     ) -> AppointmentPayload:
         work = logic.cancel_appointment(info.context.caller, input.appointment_id)
         return _appointment_payload(*await attempt(work))
