@@ -12,7 +12,6 @@ transaction re-checks instead (writes there are serialized anyway).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from uuid import UUID
 
 from tortoise import fields
@@ -21,27 +20,58 @@ from tortoise.models import Model
 from models.accounts import PortalAccount
 from models.agency import Agency, Location
 from models.clients import Client
+from models.enums import DescribedEnum
 from models.staff import Staff
 
 
-class AppointmentStatus(StrEnum):
-    SCHEDULED = "SCHEDULED"
-    CANCELLED = "CANCELLED"
-    LATE_CANCELLED = "LATE_CANCELLED"
-    COMPLETED = "COMPLETED"
+class AppointmentStatus(DescribedEnum):
+    SCHEDULED = (
+        "SCHEDULED",
+        "Booked and not cancelled: it holds its time (and the break after it) from other "
+        "bookings. Every new appointment starts here.",
+    )
+    CANCELLED = (
+        "CANCELLED",
+        "Cancelled by staff, or by a portal user at least the agency's late-cancellation "
+        "hours before the start; its time is free again.",
+    )
+    LATE_CANCELLED = (
+        "LATE_CANCELLED",
+        "Cancelled by a portal user fewer than the agency's late-cancellation hours before the "
+        "start; its time is free again.",
+    )
+    COMPLETED = (
+        "COMPLETED",
+        "Took place. Nothing in this API sets it yet; such an appointment cannot be cancelled.",
+    )
 
 
-class AppointmentSource(StrEnum):
-    PORTAL = "PORTAL"
-    STAFF = "STAFF"
+class AppointmentSource(DescribedEnum):
+    PORTAL = (
+        "PORTAL",
+        "Made in the portal: booked by a client or representative (bookAppointment) or made "
+        "when staff approved their request.",
+    )
+    STAFF = "STAFF", "Made by staff (createAppointment)."
 
 
-class RequestStatus(StrEnum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    DENIED = "DENIED"
-    CANCELLED = "CANCELLED"
-    EXPIRED = "EXPIRED"
+class RequestStatus(DescribedEnum):
+    PENDING = (
+        "PENDING",
+        "Waiting for staff to decide; it holds its time (and the break after it) from other "
+        "bookings.",
+    )
+    APPROVED = "APPROVED", "Staff approved it; appointmentId names the appointment it made."
+    DENIED = (
+        "DENIED",
+        "Staff denied it, with the reason (possibly empty) the client sees; its time is free "
+        "again.",
+    )
+    CANCELLED = "CANCELLED", "Withdrawn by the client or representative while pending."
+    EXPIRED = (
+        "EXPIRED",
+        "Still pending when its start time came; a periodic job expires it and frees its time.",
+    )
 
 
 class StaffSchedule(Model):

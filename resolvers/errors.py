@@ -173,7 +173,8 @@ class ErrorCode(DescribedEnum):
     )
     NOT_CANCELLABLE = (
         "NOT_CANCELLABLE",
-        "Client cancellation is off, or the appointment is not a future scheduled one.",
+        "The appointment is not SCHEDULED; or, for a portal user, client cancellation is off "
+        "or the appointment has started. (Staff may cancel a past SCHEDULED one.)",
     )
     REQUEST_DECIDED = (
         "REQUEST_DECIDED",

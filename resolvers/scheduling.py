@@ -49,7 +49,7 @@ from emails.render import MailContext, MailKind, RenderedMail, render_default
 from models.accounts import PortalAccount
 from models.agency import Agency, Location
 from models.clients import CareTeamMember, Client, Representative
-from models.enums import AppointmentMode, Permission
+from models.enums import AppointmentMode, DescribedEnum, Permission
 from models.scheduling import (
     Appointment,
     AppointmentRequest,
@@ -80,9 +80,9 @@ ACTIVE = (AppointmentStatus.SCHEDULED,)
 T = TypeVar("T")
 
 
-class When(StrEnum):
-    PAST = "PAST"
-    FUTURE = "FUTURE"
+class When(DescribedEnum):
+    PAST = "PAST", "Appointments that started before now, the latest first."
+    FUTURE = "FUTURE", "Appointments that start now or later, the soonest first."
 
 
 class EventKind(StrEnum):

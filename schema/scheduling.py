@@ -20,26 +20,27 @@ from models.agency import Location as LocationRow
 from models.enums import AppointmentMode
 from resolvers import availability as availability_logic
 from resolvers import scheduling as logic
-from schema.common import UserError, attempt, changes, gid
+from schema.common import UserError, attempt, changes, expose, gid
 from schema.permissions import IsStaff, SignedIn
 from schema.staff import Location, to_location
 
-strawberry.enum(
+expose(
     rows.AppointmentStatus,
-    description="SCHEDULED; CANCELLED; LATE_CANCELLED (cancelled by the client inside the "
-    "late-cancellation window); COMPLETED.",
+    "Where an appointment stands. Only SCHEDULED keeps its time (and the staff member's break "
+    "after it) from other bookings; cancelAppointment moves it to CANCELLED or LATE_CANCELLED.",
 )
-strawberry.enum(rows.AppointmentSource, description="Booked in the portal or by staff.")
-strawberry.enum(
+expose(rows.AppointmentSource, "Who made an appointment: the portal or staff.")
+expose(
     rows.RequestStatus,
-    description="PENDING (holds its slot); APPROVED (an appointment was made); DENIED (with "
-    "an optional reason); CANCELLED (withdrawn by the client); EXPIRED (still pending when its "
-    "time came).",
+    "Where an appointment request stands. Only PENDING keeps its time from other bookings; "
+    "every other status is final.",
 )
-strawberry.enum(logic.When, description="PAST: started before now; FUTURE: starts now or later.")
+expose(logic.When, "Which of a client's appointments to list: by start time, against now.")
 
 
-@strawberry.enum(description="A day of the week.")
+@strawberry.enum(
+    description="A day of the week, in the location's calendar (windows are local times)."
+)
 class Weekday(Enum):
     MONDAY = 0
     TUESDAY = 1
@@ -48,6 +49,12 @@ class Weekday(Enum):
     FRIDAY = 4
     SATURDAY = 5
     SUNDAY = 6
+
+
+# Plain int values (Python's date.weekday(), as stored) keep `.value` an int; a day's name says
+# all a description could, so each value's description is its name.
+for _day in Weekday.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _day.description = _day.name.title() + "."
 
 
 ClientIdArg = Annotated[
@@ -60,19 +67,36 @@ ClientIdArg = Annotated[
 ]
 
 
-@strawberry.type(description="A weekly window of availability at one location.")
+@strawberry.type(
+    description="A weekly window of availability at one location: on its weekday, portal "
+    "slots run from start to end, local time, one after another (appointment length plus "
+    "break apart)."
+)
 class AvailabilityWindow:
-    location: Location
-    weekday: Weekday
-    start: str = strawberry.field(description="Local time HH:MM in the location's time zone.")
-    end: str = strawberry.field(description="Local time HH:MM, after start; 24:00 is midnight.")
+    location: Location = strawberry.field(
+        description="Where the staff member is available; its timeZone (IANA) is the zone of "
+        "start and end."
+    )
+    weekday: Weekday = strawberry.field(description="The local day of the week it repeats on.")
+    start: str = strawberry.field(
+        description="Local time HH:MM in the location's IANA time zone: the first slot starts "
+        "here. It stays at this wall-clock time across daylight-saving changes."
+    )
+    end: str = strawberry.field(
+        description="Local time HH:MM, after start; 24:00 is midnight. A slot ends by it."
+    )
 
 
-@strawberry.type(description="When a staff member can be booked.")
+@strawberry.type(
+    description="When a staff member can be booked in the portal. Staff themselves "
+    "(createAppointment) may book any time, windows aside."
+)
 class StaffAvailability:
-    staff_id: strawberry.ID
+    staff_id: strawberry.ID = strawberry.field(description="The staff member (Staff.id).")
     shown_in_portal: bool = strawberry.field(
-        description="Whether clients on their care team see this availability in the portal."
+        description="Whether clients on their care team see this availability in the portal; "
+        "false (the default) means bookableSlots lists none of their slots and bookings are "
+        "refused (SLOT_UNAVAILABLE)."
     )
     appointment_minutes: int | None = strawberry.field(
         description="Their own appointment length in minutes; null uses the agency default."
@@ -87,45 +111,88 @@ class StaffAvailability:
     effective_break_minutes: int = strawberry.field(
         description="The break slots keep: their own, or the agency default."
     )
-    windows: list[AvailabilityWindow]
+    windows: list[AvailabilityWindow] = strawberry.field(
+        description="Every weekly window, at any of their locations, by weekday (Monday first) "
+        "then start; no two windows of a weekday overlap. Empty: no portal slots."
+    )
     dates_off: list[date] = strawberry.field(
-        description="Days (each location's calendar) with no appointments, ascending."
+        description="Days (each location's calendar) with no portal slots, ascending."
     )
 
 
-@strawberry.type(description="A bookable time: book or request it with exactly this start.")
+@strawberry.type(
+    description="A bookable time: book or request it with exactly this start. It was free when "
+    "listed; someone may take it before you book (SLOT_TAKEN)."
+)
 class Slot:
-    start: datetime = strawberry.field(description="With the location's UTC offset.")
-    end: datetime = strawberry.field(description="start + the appointment length.")
-    staff_id: strawberry.ID
-    location_id: strawberry.ID
+    start: datetime = strawberry.field(
+        description="In the location's time zone, with the UTC offset in force then (such as "
+        "2030-03-11T09:00:00-04:00). Compare or subtract slots in UTC: the offset changes "
+        "across daylight saving."
+    )
+    end: datetime = strawberry.field(
+        description="start + the staff member's appointment length in minutes (the break "
+        "after it not included), with the offset in force then."
+    )
+    staff_id: strawberry.ID = strawberry.field(description="The staff member it is with.")
+    location_id: strawberry.ID = strawberry.field(description="The location it is at.")
 
 
 @strawberry.type(description="An appointment of a client with a staff member at a location.")
 class Appointment:
-    id: strawberry.ID
-    client_id: strawberry.ID
-    staff_id: strawberry.ID
-    location_id: strawberry.ID
-    start: datetime = strawberry.field(description="UTC.")
-    end: datetime = strawberry.field(description="UTC.")
-    status: rows.AppointmentStatus
-    source: rows.AppointmentSource
-    cancelled_at: datetime | None = strawberry.field(description="Null unless cancelled.")
+    id: strawberry.ID = strawberry.field(
+        description="The appointment's id (cancelAppointment's appointmentId)."
+    )
+    client_id: strawberry.ID = strawberry.field(description="The client it is for (Client.id).")
+    staff_id: strawberry.ID = strawberry.field(
+        description="The staff member it is with (Staff.id)."
+    )
+    location_id: strawberry.ID = strawberry.field(
+        description="Where it takes place (Location.id); that location's timeZone gives the "
+        "local time to show."
+    )
+    start: datetime = strawberry.field(description="UTC (offset +00:00).")
+    end: datetime = strawberry.field(
+        description="UTC: start + its length in minutes (the staff member's break after it "
+        "not included)."
+    )
+    status: rows.AppointmentStatus = strawberry.field(
+        description="SCHEDULED until cancelled (see AppointmentStatus)."
+    )
+    source: rows.AppointmentSource = strawberry.field(
+        description="Made in the portal (booked, or an approved request) or by staff."
+    )
+    cancelled_at: datetime | None = strawberry.field(
+        description="When it was cancelled, UTC; null unless CANCELLED or LATE_CANCELLED."
+    )
 
 
-@strawberry.type(description="A client's request for a time, for staff to approve or deny.")
+@strawberry.type(
+    description="A client's request for a time (mode REQUEST), for staff to approve or deny."
+)
 class AppointmentRequest:
-    id: strawberry.ID
-    client_id: strawberry.ID
-    staff_id: strawberry.ID
-    location_id: strawberry.ID
-    start: datetime = strawberry.field(description="UTC.")
-    end: datetime = strawberry.field(description="UTC.")
-    status: rows.RequestStatus
-    reason: str = strawberry.field(description="Why it was denied; empty when none was given.")
+    id: strawberry.ID = strawberry.field(
+        description="The request's id (the id of cancelAppointmentRequest, "
+        "approveAppointmentRequest and denyAppointmentRequest)."
+    )
+    client_id: strawberry.ID = strawberry.field(description="The client it is for (Client.id).")
+    staff_id: strawberry.ID = strawberry.field(description="The staff member asked for (Staff.id).")
+    location_id: strawberry.ID = strawberry.field(
+        description="Where (Location.id); that location's timeZone gives the local time to show."
+    )
+    start: datetime = strawberry.field(description="UTC (offset +00:00): the slot asked for.")
+    end: datetime = strawberry.field(
+        description="UTC: start + the appointment length in minutes at the time of asking."
+    )
+    status: rows.RequestStatus = strawberry.field(
+        description="PENDING until decided, withdrawn or expired (see RequestStatus)."
+    )
+    reason: str = strawberry.field(
+        description="Why it was denied, as staff wrote it; empty when none was given or it "
+        "was not denied."
+    )
     decided_at: datetime | None = strawberry.field(
-        description="When it was approved, denied, cancelled or expired; null while pending."
+        description="When (UTC) it was approved, denied, cancelled or expired; null while pending."
     )
     appointment_id: strawberry.ID | None = strawberry.field(
         description="The appointment an approval made; null otherwise."
@@ -136,15 +203,22 @@ class AppointmentRequest:
 class PortalScheduling:
     client_id: strawberry.ID = strawberry.field(description="The client acted for.")
     mode: AppointmentMode = strawberry.field(description="Clients can: view, make or request.")
-    allow_client_cancel: bool
+    allow_client_cancel: bool = strawberry.field(
+        description="Whether the client may cancel their future appointments "
+        "(cancelAppointment); when false that is NOT_CANCELLABLE and the page should say to "
+        "contact the agency."
+    )
     cancellation_message: str = strawberry.field(
         description="What to show before a cancellation: the agency's message, or "
         f'"{logic.GENERIC_CANCELLATION_MESSAGE}" when none is set.'
     )
     max_days_in_future: int = strawberry.field(
-        description="Days ahead (location calendar) slots are offered."
+        description="Days after today (location calendar) slots are offered up to; later "
+        "days of a bookableSlots range list none."
     )
-    min_notice_hours: int = strawberry.field(description="No slot starts sooner, in hours.")
+    min_notice_hours: int = strawberry.field(
+        description="Hours from now before which no slot starts."
+    )
     late_cancel_hours: int = strawberry.field(
         description="A cancellation fewer than this many hours before the start is recorded "
         "LATE_CANCELLED."
@@ -205,14 +279,17 @@ def to_request(row: rows.AppointmentRequest) -> AppointmentRequest:
 # --- inputs and payloads -----------------------------------------------------------------------
 
 
-@strawberry.input(description="One weekly window.")
+@strawberry.input(description="One weekly window, in local time of its location.")
 class AvailabilityWindowInput:
     location_id: strawberry.ID = strawberry.field(
         description="One of the staff member's locations (setStaffLocations), else "
         "NOT_STAFF_LOCATION."
     )
-    weekday: Weekday
-    start: str = strawberry.field(description="Local HH:MM (00:00 to 23:59).")
+    weekday: Weekday = strawberry.field(description="The local day of the week it repeats on.")
+    start: str = strawberry.field(
+        description="Local HH:MM (00:00 to 23:59) in the location's IANA time zone, else "
+        "INVALID_TIME_RANGE."
+    )
     end: str = strawberry.field(
         description="Local HH:MM after start (24:00 for midnight), else INVALID_TIME_RANGE."
     )
@@ -224,7 +301,10 @@ class AvailabilityWindowInput:
     "overlap, across locations), OUT_OF_RANGE (lengths, over 100 windows or 400 dates off)."
 )
 class SetStaffAvailabilityInput:
-    staff_id: strawberry.ID
+    staff_id: strawberry.ID = strawberry.field(
+        description="Whose availability (Staff.id): the caller's own, or anyone's in the agency "
+        "with MANAGE_STAFF (else FORBIDDEN)."
+    )
     windows: list[AvailabilityWindowInput] = strawberry.field(
         description="Every weekly window; replaces the current ones."
     )
@@ -232,7 +312,9 @@ class SetStaffAvailabilityInput:
         default_factory=list, description="Every date off; replaces the current ones."
     )
     shown_in_portal: bool | None = strawberry.field(
-        default=strawberry.UNSET, description="Offer this availability in the portal."
+        default=strawberry.UNSET,
+        description="Offer this availability to clients of their care team in the portal; null "
+        "or omitted keeps the current value (false until first set).",
     )
     appointment_minutes: int | None = strawberry.field(
         default=strawberry.UNSET,
@@ -244,17 +326,24 @@ class SetStaffAvailabilityInput:
     )
 
 
-@strawberry.input(description="Which slots to list.")
+@strawberry.input(description="Which slots to list: whose, where, which days.")
 class BookableSlotsInput:
     staff_id: strawberry.ID = strawberry.field(
-        description="A staff member on the client's care team, else FORBIDDEN."
+        description="An active staff member on the client's care team, else FORBIDDEN."
     )
     location_id: strawberry.ID | None = strawberry.field(
         default=None,
-        description="One of the staff member's locations; required when they have several.",
+        description="One of the staff member's locations (else NOT_STAFF_LOCATION); null is "
+        "their only one, and REQUIRED when they have several.",
     )
-    from_: date = strawberry.field(name="from", description="First day, location calendar.")
-    to: date = strawberry.field(description="Last day (inclusive); at most 93 days after from.")
+    from_: date = strawberry.field(
+        name="from",
+        description="First day, location calendar; days before today list nothing.",
+    )
+    to: date = strawberry.field(
+        description="Last day (inclusive), not before from (else INVALID); from..to is at most "
+        "93 days (else RANGE_TOO_LONG). Days past the horizon (maxDaysInFuture) list nothing."
+    )
     client_id: strawberry.ID | None = strawberry.field(
         default=None, description="Required for a representative of more than one client."
     )
@@ -262,65 +351,113 @@ class BookableSlotsInput:
 
 @strawberry.input(description="A slot to book or request: exactly a listed slot's start.")
 class BookInput:
-    staff_id: strawberry.ID
-    location_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Required when the staff member has several locations."
+    staff_id: strawberry.ID = strawberry.field(
+        description="An active staff member on the client's care team (else FORBIDDEN) who "
+        "offers portal availability (else SLOT_UNAVAILABLE)."
     )
-    start: datetime = strawberry.field(description="A bookableSlots start, with its offset.")
+    location_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="One of the staff member's locations (else NOT_STAFF_LOCATION); null is "
+        "their only one, and REQUIRED when they have several.",
+    )
+    start: datetime = strawberry.field(
+        description="A bookableSlots start, with an offset (without one: INVALID); any offset "
+        "naming the same instant will do. Not a bookable slot now: SLOT_UNAVAILABLE."
+    )
     client_id: strawberry.ID | None = strawberry.field(
         default=None, description="Required for a representative of more than one client."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Names one appointment request.")
 class RequestIdInput:
-    id: strawberry.ID = strawberry.field(description="The appointment request.")
+    id: strawberry.ID = strawberry.field(
+        description="AppointmentRequest.id; one the caller may not act on, or none, is FORBIDDEN."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which request to deny, and why.")
 class DenyAppointmentRequestInput:
-    id: strawberry.ID = strawberry.field(description="The appointment request.")
+    id: strawberry.ID = strawberry.field(
+        description="AppointmentRequest.id; one the caller may not act on, or none, is FORBIDDEN."
+    )
     reason: str | None = strawberry.field(
-        default=None, description="Shown to the client; at most 1,000 characters."
+        default=None,
+        description="Shown to the client, blanks around it trimmed; at most 1,000 characters "
+        "(else TOO_LONG). Null or empty gives no reason.",
     )
 
 
 @strawberry.input(description="An appointment made by staff.")
 class CreateAppointmentInput:
-    client_id: strawberry.ID
+    client_id: strawberry.ID = strawberry.field(
+        description="The client (Client.id): one whose care team the caller is in, or any with "
+        "MANAGE_ALL_APPOINTMENTS; else FORBIDDEN."
+    )
     staff_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="Whom with; default the caller. Others need MANAGE_ALL_APPOINTMENTS.",
     )
-    location_id: strawberry.ID = strawberry.field(description="One of the staff's locations.")
-    start: datetime = strawberry.field(description="With offset; any time, windows aside.")
+    location_id: strawberry.ID = strawberry.field(
+        description="One of the staff member's locations, else NOT_STAFF_LOCATION."
+    )
+    start: datetime = strawberry.field(
+        description="With an offset (without one: INVALID); stored UTC. Any time: availability "
+        "windows, dates off, notice and horizon do not bind staff."
+    )
     minutes: int | None = strawberry.field(
         default=None,
-        description="Length, 5 to 480 minutes; default the staff member's appointment length.",
+        description="Length, 5 to 480 minutes (else OUT_OF_RANGE); null is the staff member's "
+        "appointment length (their own, or the agency default).",
     )
 
 
-@strawberry.input
+@strawberry.input(description="Names one appointment to cancel.")
 class CancelAppointmentInput:
-    appointment_id: strawberry.ID
+    appointment_id: strawberry.ID = strawberry.field(
+        description="Appointment.id; one the caller may not act on, or none, is FORBIDDEN."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What setStaffAvailability returns: the availability as saved, or why nothing "
+    "was saved."
+)
 class StaffAvailabilityPayload:
-    availability: StaffAvailability | None = strawberry.field(description="Null on errors.")
-    errors: list[UserError]
+    availability: StaffAvailability | None = strawberry.field(
+        description="The availability as saved; null on errors."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why it was refused (NOT_FOUND, NOT_STAFF_LOCATION, INVALID_TIME_RANGE, "
+        "OVERLAPPING_WINDOWS, OUT_OF_RANGE), one entry per field at fault, such as "
+        "windows.0.end; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What bookAppointment, createAppointment and cancelAppointment return: the "
+    "appointment as saved, or why nothing changed."
+)
 class AppointmentPayload:
-    appointment: Appointment | None = strawberry.field(description="Null on errors.")
-    errors: list[UserError]
+    appointment: Appointment | None = strawberry.field(
+        description="The appointment as saved; null on errors."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why it was refused; empty on success. See the mutation for its codes."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What requestAppointment and the mutations deciding or withdrawing a request "
+    "return: the request as saved, or why nothing changed."
+)
 class AppointmentRequestPayload:
-    request: AppointmentRequest | None = strawberry.field(description="Null on errors.")
-    errors: list[UserError]
+    request: AppointmentRequest | None = strawberry.field(
+        description="The request as saved; null on errors."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why it was refused; empty on success. See the mutation for its codes."
+    )
 
 
 def _appointment_payload(
@@ -343,22 +480,43 @@ _STAFF: list[type[BasePermission]] = [IsStaff]
 class Query:
     @strawberry.field(
         permission_classes=_STAFF,
-        description="A staff member's availability: the staff member themselves or "
-        "MANAGE_STAFF. Errors (BAD_USER_INPUT): NOT_FOUND.",
+        description="Staff: a staff member's availability, for the staff member themselves or "
+        "with MANAGE_STAFF; others (and portal users) FORBIDDEN. An unknown staff member is "
+        "refused as BAD_USER_INPUT (NOT_FOUND).",
     )
-    async def staff_availability(self, info: Info, staff_id: strawberry.ID) -> StaffAvailability:
+    async def staff_availability(
+        self,
+        info: Info,
+        staff_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="Staff.id: the caller's own, or anyone's with MANAGE_STAFF."
+            ),
+        ],
+    ) -> StaffAvailability:
         view = await availability_logic.staff_availability(info.context.caller, staff_id)
         return to_availability(view)
 
     @strawberry.field(
         permission_classes=_PORTAL,
-        description="Portal users: the slots of a care-team staff member who offers portal "
-        "availability (none if they do not), in order; mode MAKE or REQUEST. Refused as "
+        description="Portal users (clients, representatives; staff are FORBIDDEN): the free "
+        "slots of a care-team staff member who offers portal availability (none if they do "
+        "not), soonest first, in the location's time zone; mode MAKE or REQUEST. Only days "
+        "from today to the horizon (maxDaysInFuture), none within the minimum notice "
+        "(minNoticeHours), none overlapping a held appointment or pending request. Refused as "
         "BAD_USER_INPUT with a message for VIEW_ONLY (MODE_FORBIDS), over 93 days "
-        "(RANGE_TOO_LONG), a missing locationId or clientId (REQUIRED) or a location the staff "
-        "member does not work at; FORBIDDEN for staff not on the care team.",
+        "(RANGE_TOO_LONG), to before from (INVALID), a missing locationId or clientId "
+        "(REQUIRED) or a location the staff member does not work at (NOT_STAFF_LOCATION); "
+        "FORBIDDEN for staff not on the care team or inactive.",
     )
-    async def bookable_slots(self, info: Info, input: BookableSlotsInput) -> list[Slot]:
+    async def bookable_slots(
+        self,
+        info: Info,
+        input: Annotated[
+            BookableSlotsInput,
+            strawberry.argument(description="Whose slots, where, and which days."),
+        ],
+    ) -> list[Slot]:
         found = await logic.bookable(
             info.context.caller,
             input.staff_id,
@@ -379,24 +537,37 @@ class Query:
 
     @strawberry.field(
         permission_classes=_PORTAL,
-        description="Portal users: the client's appointments, any status. FUTURE soonest "
-        "first, PAST latest first; at most 200.",
+        description="Portal users (staff are FORBIDDEN): the client's appointments, any status "
+        "(cancelled ones too). FUTURE soonest first, PAST latest first; at most 200.",
     )
     async def my_appointments(
-        self, info: Info, when: logic.When, client_id: ClientIdArg = None
+        self,
+        info: Info,
+        when: Annotated[
+            logic.When,
+            strawberry.argument(
+                description="FUTURE: starting now or later; PAST: started before now."
+            ),
+        ],
+        client_id: ClientIdArg = None,
     ) -> list[Appointment]:
         found = await logic.my_appointments(info.context.caller, when, client_id)
         return [to_appointment(r) for r in found]
 
     @strawberry.field(
         permission_classes=_PORTAL,
-        description="Portal users: the client's appointment requests with their decision and "
-        "reason, newest first; at most 200. Null status means all.",
+        description="Portal users (staff are FORBIDDEN): the client's appointment requests "
+        "with their decision and reason, the most recently made first; at most 200.",
     )
     async def my_appointment_requests(
         self,
         info: Info,
-        status: rows.RequestStatus | None = None,
+        status: Annotated[
+            rows.RequestStatus | None,
+            strawberry.argument(
+                description="Only requests with this status; null (the default) lists all."
+            ),
+        ] = None,
         client_id: ClientIdArg = None,
     ) -> list[AppointmentRequest]:
         found = await logic.my_requests(info.context.caller, status, client_id)
@@ -404,7 +575,8 @@ class Query:
 
     @strawberry.field(
         permission_classes=_PORTAL,
-        description="Portal users: the appointment settings their pages need.",
+        description="Portal users (staff are FORBIDDEN): the appointment settings their pages "
+        "need, for the client acted for.",
     )
     async def portal_scheduling(
         self, info: Info, client_id: ClientIdArg = None
@@ -422,12 +594,20 @@ class Query:
 
     @strawberry.field(
         permission_classes=_STAFF,
-        description="Staff: requests they may decide (their own as clinician; all for the "
-        "designated staff member and MANAGE_ALL_APPOINTMENTS), soonest first, at most 200. "
-        "Null status means all.",
+        description="Staff (portal users FORBIDDEN): requests they may decide (their own as "
+        "clinician; all the agency's for the designated staff member "
+        "(AppointmentSettings.notifiedStaffId) and for MANAGE_ALL_APPOINTMENTS), by start "
+        "soonest first, at most 200.",
     )
     async def appointment_requests(
-        self, info: Info, status: rows.RequestStatus | None = rows.RequestStatus.PENDING
+        self,
+        info: Info,
+        status: Annotated[
+            rows.RequestStatus | None,
+            strawberry.argument(
+                description="Only requests with this status; PENDING by default; null lists all."
+            ),
+        ] = rows.RequestStatus.PENDING,
     ) -> list[AppointmentRequest]:
         found = await logic.appointment_requests(info.context.caller, status)
         return [to_request(r) for r in found]
@@ -437,10 +617,18 @@ class Query:
 class Mutation:
     @strawberry.mutation(
         permission_classes=_STAFF,
-        description="Replaces a staff member's availability: the staff member or MANAGE_STAFF.",
+        description="Staff: replaces a staff member's availability (windows, dates off, portal "
+        "offer, lengths) as a whole, for the staff member themselves or with MANAGE_STAFF; "
+        "others (and portal users) FORBIDDEN. Existing appointments and requests stay. "
+        "Errors: see SetStaffAvailabilityInput.",
     )
     async def set_staff_availability(
-        self, info: Info, input: SetStaffAvailabilityInput
+        self,
+        info: Info,
+        input: Annotated[
+            SetStaffAvailabilityInput,
+            strawberry.argument(description="Whose availability, and all of it."),
+        ],
     ) -> StaffAvailabilityPayload:
         windows = [
             availability_logic.WindowInput(str(w.location_id), w.weekday.value, w.start, w.end)
@@ -460,11 +648,17 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_PORTAL,
-        description="Portal users, mode MAKE: books a listed slot (SCHEDULED). Errors: "
-        "MODE_FORBIDS, SLOT_UNAVAILABLE (not a bookable slot now), SLOT_TAKEN, REQUIRED, "
-        "NOT_STAFF_LOCATION; FORBIDDEN for staff not on the care team.",
+        description="Portal users, mode MAKE: books a listed slot for the client (SCHEDULED, "
+        "source PORTAL), holding its time and the break after it. Errors: MODE_FORBIDS, "
+        "SLOT_UNAVAILABLE (not a bookable slot now), SLOT_TAKEN (someone else holds it), "
+        "REQUIRED, NOT_STAFF_LOCATION, INVALID (start without offset); FORBIDDEN for staff "
+        "callers and for staff members not on the care team.",
     )
-    async def book_appointment(self, info: Info, input: BookInput) -> AppointmentPayload:
+    async def book_appointment(
+        self,
+        info: Info,
+        input: Annotated[BookInput, strawberry.argument(description="The slot to book.")],
+    ) -> AppointmentPayload:
         work = logic.book_appointment(
             info.context.caller, input.staff_id, input.location_id, input.start, input.client_id
         )
@@ -475,7 +669,11 @@ class Mutation:
         description="Portal users, mode REQUEST: requests a listed slot (PENDING, holding the "
         "slot until decided or expired). Errors as bookAppointment.",
     )
-    async def request_appointment(self, info: Info, input: BookInput) -> AppointmentRequestPayload:
+    async def request_appointment(
+        self,
+        info: Info,
+        input: Annotated[BookInput, strawberry.argument(description="The slot to request.")],
+    ) -> AppointmentRequestPayload:
         work = logic.request_appointment(
             info.context.caller, input.staff_id, input.location_id, input.start, input.client_id
         )
@@ -483,11 +681,16 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_PORTAL,
-        description="Portal users: withdraws a pending request of their client "
-        "(REQUEST_DECIDED if no longer pending).",
+        description="Portal users: withdraws a pending request of their client (CANCELLED), "
+        "freeing its time. Errors: REQUEST_DECIDED (no longer pending); FORBIDDEN for staff "
+        "and for another client's request.",
     )
     async def cancel_appointment_request(
-        self, info: Info, input: RequestIdInput
+        self,
+        info: Info,
+        input: Annotated[
+            RequestIdInput, strawberry.argument(description="The request to withdraw.")
+        ],
     ) -> AppointmentRequestPayload:
         return _request_payload(*await attempt(logic.cancel_request(info.context.caller, input.id)))
 
@@ -495,11 +698,16 @@ class Mutation:
         permission_classes=_STAFF,
         description="Staff (the clinician, the designated staff member, or "
         "MANAGE_ALL_APPOINTMENTS): approves a pending request, making its appointment; the "
-        "client is e-mailed that there is an update. Errors: REQUEST_DECIDED, SLOT_UNAVAILABLE "
-        "(its time has passed).",
+        "client is e-mailed that there is an update. Availability changed since the request "
+        "does not block it. Errors: REQUEST_DECIDED, SLOT_UNAVAILABLE (its time has passed); "
+        "FORBIDDEN for other staff and portal users.",
     )
     async def approve_appointment_request(
-        self, info: Info, input: RequestIdInput
+        self,
+        info: Info,
+        input: Annotated[
+            RequestIdInput, strawberry.argument(description="The request to approve.")
+        ],
     ) -> AppointmentRequestPayload:
         base = info.context.settings.public_base_url
         work = logic.approve_request(info.context.caller, input.id, base)
@@ -509,10 +717,16 @@ class Mutation:
         permission_classes=_STAFF,
         description="Staff (as approveAppointmentRequest): denies a pending request with an "
         "optional reason the client sees; the slot is released and the client e-mailed that "
-        "there is an update. Errors: REQUEST_DECIDED, TOO_LONG.",
+        "there is an update. Errors: REQUEST_DECIDED, TOO_LONG; FORBIDDEN for other staff and "
+        "portal users.",
     )
     async def deny_appointment_request(
-        self, info: Info, input: DenyAppointmentRequestInput
+        self,
+        info: Info,
+        input: Annotated[
+            DenyAppointmentRequestInput,
+            strawberry.argument(description="The request to deny, and why."),
+        ],
     ) -> AppointmentRequestPayload:
         base = info.context.settings.public_base_url
         work = logic.deny_request(info.context.caller, input.id, input.reason, base)
@@ -520,13 +734,19 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_STAFF,
-        description="Staff: an appointment for a client of their care team with themselves; "
-        "MANAGE_ALL_APPOINTMENTS for anyone. Errors: SLOT_TAKEN (overlaps another appointment "
-        "or pending request of that staff member, break included), NOT_STAFF_LOCATION, "
-        "OUT_OF_RANGE.",
+        description="Staff: an appointment (SCHEDULED, source STAFF) for a client of their care "
+        "team with themselves; MANAGE_ALL_APPOINTMENTS for any client and staff member; "
+        "others and portal users FORBIDDEN. Any time, windows aside. Errors: SLOT_TAKEN "
+        "(overlaps, or comes within the staff member's break of, another appointment or "
+        "pending request of theirs, on either side), NOT_STAFF_LOCATION, OUT_OF_RANGE, "
+        "INVALID (start without offset).",
     )
     async def create_appointment(
-        self, info: Info, input: CreateAppointmentInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateAppointmentInput, strawberry.argument(description="The appointment.")
+        ],
     ) -> AppointmentPayload:
         work = logic.create_appointment(
             info.context.caller,
@@ -542,11 +762,17 @@ class Mutation:
         permission_classes=_PORTAL,
         description="Staff (the clinician or MANAGE_ALL_APPOINTMENTS): CANCELLED. Portal users, "
         "when the agency allows client cancellation, for a future appointment of their client: "
-        "LATE_CANCELLED inside the late-cancellation hours, otherwise CANCELLED. Errors: "
-        "NOT_CANCELLABLE.",
+        "LATE_CANCELLED inside the late-cancellation hours, otherwise CANCELLED. Either way "
+        "its time is freed. Errors: NOT_CANCELLABLE (not SCHEDULED; for portal users also "
+        "cancellation turned off or the appointment started); FORBIDDEN for an appointment "
+        "the caller may not act on.",
     )
     async def cancel_appointment(
-        self, info: Info, input: CancelAppointmentInput
+        self,
+        info: Info,
+        input: Annotated[
+            CancelAppointmentInput, strawberry.argument(description="The appointment.")
+        ],
     ) -> AppointmentPayload:
         work = logic.cancel_appointment(info.context.caller, input.appointment_id)
         return _appointment_payload(*await attempt(work))
