@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 
 from app.settings import Settings
 from schema import auth, clients, invitations, recovery, settings, staff
+from schema.appointment_events import Subscription
 from schema.errors import PortalErrors, PortalSchema
 from schema.execution import LeafFastPath, document_cache, mark_leaves
 from schema.text_rule import text_rule_factory
@@ -33,6 +34,7 @@ def build_schema(config: Settings) -> strawberry.Schema:
     schema = PortalSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(disable_field_suggestions=config.is_production),
         execution_context_class=LeafFastPath,
         # Factories, not instances: each request gets its own extension objects.

@@ -1,0 +1,145 @@
+"""Live appointment updates over WebSocket (graphql-transport-ws): staff dashboards and the
+portal. Who hears what is decided per event in resolvers/appointment_events.py."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+from datetime import datetime
+
+import strawberry
+from graphql import GraphQLError
+
+from app.context import Info, timeouts
+from app.logging import safe_traceback
+from models.scheduling import AppointmentStatus, RequestStatus
+from resolvers import appointment_events as logic
+from resolvers.appointment_events import AppointmentChange, AppointmentUpdate
+from resolvers.errors import Forbidden, NotAuthenticated
+from schema.common import gid
+
+log = logging.getLogger("portal.subscriptions")
+
+strawberry.enum(
+    AppointmentChange,
+    description="What happened. REQUEST_CREATED: a portal user asked for a time. "
+    "REQUEST_CANCELLED: the request was withdrawn before a decision. REQUEST_APPROVED: staff "
+    "approved it (appointmentId names the new appointment). REQUEST_DENIED: staff declined it "
+    "(denialReason says why, if they said). REQUEST_EXPIRED: its time came while it was still "
+    "pending. APPOINTMENT_BOOKED: an appointment was made directly (a portal booking or by "
+    "staff). APPOINTMENT_CANCELLED: an appointment was cancelled (appointmentStatus tells "
+    "CANCELLED from LATE_CANCELLED).",
+)
+strawberry.enum(RequestStatus, description="Where a portal appointment request stands.")
+strawberry.enum(AppointmentStatus, description="Where an appointment stands.")
+
+
+@strawberry.type(
+    description="One change to an appointment request or an appointment, as the viewer may "
+    "see it when it is sent. Every field but `kind` is read when the event is delivered, so "
+    "it shows the current state (a later change arrives as its own event)."
+)
+class AppointmentEvent:
+    kind: AppointmentChange
+    client_id: strawberry.ID = strawberry.field(
+        description="The client the request or appointment is for (a representative of "
+        "several clients tells them apart by this)."
+    )
+    request_id: strawberry.ID | None = strawberry.field(
+        description="The request changed; null for an appointment made or cancelled without one."
+    )
+    request_status: RequestStatus | None = strawberry.field(
+        description="The request's status now; null when there is no request."
+    )
+    denial_reason: str | None = strawberry.field(
+        description="The reason staff gave for denying the request; null unless the request "
+        "is DENIED with a reason."
+    )
+    appointment_id: strawberry.ID | None = strawberry.field(
+        description="The appointment changed or made by an approval; null when there is none "
+        "(a request not approved)."
+    )
+    appointment_status: AppointmentStatus | None = strawberry.field(
+        description="The appointment's status now; null when there is no appointment."
+    )
+    staff_id: strawberry.ID = strawberry.field(description="The clinician.")
+    location_id: strawberry.ID = strawberry.field(description="Where it takes place.")
+    starts_at: datetime = strawberry.field(description="Start, with offset.")
+    ends_at: datetime = strawberry.field(description="End, with offset.")
+    update: strawberry.Private[AppointmentUpdate]
+
+    @strawberry.field(
+        description="The client's name, or null when the viewer may not see that client's "
+        "record (staff not on the client's care team, without VIEW_ALL_CLIENTS or "
+        "MANAGE_PORTAL_ACCESS; checked at delivery)."
+    )
+    async def client_name(self) -> str | None:
+        return await logic.client_name(self.update)
+
+
+def to_event(update: AppointmentUpdate) -> AppointmentEvent:
+    request, appointment = update.request, update.appointment
+    subject = request or appointment
+    assert subject is not None
+    denied = request is not None and request.status == RequestStatus.DENIED and request.reason
+    return AppointmentEvent(
+        kind=update.kind,
+        client_id=gid(update.client_id),
+        request_id=gid(request.id) if request else None,
+        request_status=request.status if request else None,
+        denial_reason=request.reason if request and denied else None,
+        appointment_id=gid(appointment.id) if appointment else None,
+        appointment_status=appointment.status if appointment else None,
+        staff_id=gid(subject.staff_id),
+        location_id=gid(subject.location_id),
+        starts_at=subject.starts_at,
+        ends_at=subject.ends_at,
+        update=update,
+    )
+
+
+async def _events(updates: AsyncIterator[AppointmentUpdate]) -> AsyncGenerator[AppointmentEvent]:
+    """An error raised while a subscription runs reaches the client without a path, which the
+    error masking leaves alone: anything but a refusal is masked here instead."""
+    try:
+        async for update in updates:
+            yield to_event(update)
+    except (NotAuthenticated, Forbidden):
+        raise
+    except Exception as exc:
+        log.error("subscription failed\n%s", safe_traceback(exc))
+        raise GraphQLError(
+            "Unexpected error.", extensions={"code": "INTERNAL_SERVER_ERROR"}
+        ) from None
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Staff dashboards: every request created, cancelled or decided (approved, "
+        "denied, expired) and every appointment booked or cancelled, for the requests and "
+        "appointments this viewer may see: their own as the clinician, all of them for the "
+        "agency's designated staff member (Appointments settings) and for staff with "
+        "MANAGE_ALL_APPOINTMENTS. Checked again for each event against the viewer's session "
+        "as it is then: a permission taken away stops the events, and the end of the session "
+        "ends the subscription (the socket closes). Errors: UNAUTHENTICATED when not signed "
+        "in, FORBIDDEN for portal users."
+    )
+    async def appointment_request_events(self, info: Info) -> AsyncGenerator[AppointmentEvent]:
+        ctx = info.context
+        async for event in _events(logic.staff_updates(ctx.caller, timeouts(ctx.settings))):
+            yield event
+
+    @strawberry.subscription(
+        description="The portal: every change to the requests and appointments of the "
+        "viewer's own client (a representative: of each client they represent when "
+        "subscribing, told apart by clientId), whoever made it: requests approved, denied "
+        "(with the reason), expired or cancelled, appointments booked or cancelled. Checked "
+        "again for each event: a client no longer represented is no longer heard, and the "
+        "end of the session ends the subscription (the socket closes). Errors: "
+        "UNAUTHENTICATED when not signed in, FORBIDDEN for staff."
+    )
+    async def my_appointment_updates(self, info: Info) -> AsyncGenerator[AppointmentEvent]:
+        ctx = info.context
+        async for event in _events(logic.portal_updates(ctx.caller, timeouts(ctx.settings))):
+            yield event
