@@ -41,6 +41,10 @@ class AppointmentChange(StrEnum):
     APPOINTMENT_CANCELLED = "APPOINTMENT_CANCELLED"
 
 
+Subject = AppointmentRequest | Appointment
+M = TypeVar("M", AppointmentRequest, Appointment)
+
+
 @dataclass(frozen=True)
 class AppointmentUpdate:
     """One event as one viewer may see it: the rows as they are now, read for that viewer."""
@@ -130,10 +134,6 @@ async def portal_updates(caller: Caller, timeouts: Timeouts) -> AsyncIterator[Ap
     channels = tuple(client_channel(c) for c in sorted(principal.client_ids))
     async for update in _updates(principal, timeouts, channels, _portal_sees):
         yield update
-
-
-Subject = AppointmentRequest | Appointment
-M = TypeVar("M", AppointmentRequest, Appointment)
 
 
 async def _updates(

@@ -98,7 +98,7 @@ def to_event(update: AppointmentUpdate) -> AppointmentEvent:
     )
 
 
-async def _events(updates: AsyncIterator[AppointmentUpdate]) -> AsyncGenerator[AppointmentEvent]:
+async def as_events(updates: AsyncIterator[AppointmentUpdate]) -> AsyncGenerator[AppointmentEvent]:
     """An error raised while a subscription runs reaches the client without a path, which the
     error masking leaves alone: anything but a refusal is masked here instead."""
     try:
@@ -127,7 +127,7 @@ class Subscription:
     )
     async def appointment_request_events(self, info: Info) -> AsyncGenerator[AppointmentEvent]:
         ctx = info.context
-        async for event in _events(logic.staff_updates(ctx.caller, timeouts(ctx.settings))):
+        async for event in as_events(logic.staff_updates(ctx.caller, timeouts(ctx.settings))):
             yield event
 
     @strawberry.subscription(
@@ -141,5 +141,5 @@ class Subscription:
     )
     async def my_appointment_updates(self, info: Info) -> AsyncGenerator[AppointmentEvent]:
         ctx = info.context
-        async for event in _events(logic.portal_updates(ctx.caller, timeouts(ctx.settings))):
+        async for event in as_events(logic.portal_updates(ctx.caller, timeouts(ctx.settings))):
             yield event

@@ -13,9 +13,11 @@ import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
+from graphql import GraphQLError
 from starlette.applications import Starlette
 
 from app.pubsub import LocalBus
@@ -29,12 +31,17 @@ from models.staff import Staff
 from resolvers import events
 from resolvers.appointment_events import (
     AppointmentChange,
+    AppointmentUpdate,
     agency_channel,
     appointment_changed,
     client_channel,
+    portal_may_see,
     request_changed,
+    staff_may_see,
 )
 from resolvers.clock import now
+from resolvers.principal import Principal
+from schema.appointment_events import as_events
 from tests.factories import PASSWORD_HASH, Api, World, make_staff, make_world
 from tests.live import GqlSocket, api_process, serving
 
@@ -496,3 +503,47 @@ async def test_a_subscription_on_one_process_hears_a_change_made_on_another(
         await request_changed(request, AppointmentChange.REQUEST_APPROVED)
         event = await next_event(sock, op, "appointmentRequestEvents")
     assert event["requestId"] == str(request.id)
+
+
+# The rules themselves (pure)
+
+
+def _principal(**extra: Any) -> Principal:
+    return Principal(agency_id=uuid4(), session_id=uuid4(), **extra)
+
+
+def test_staff_see_their_own_the_designated_member_and_managers_see_all() -> None:
+    mine, theirs, designated = uuid4(), uuid4(), uuid4()
+    clinician = _principal(staff_id=mine)
+    assert staff_may_see(clinician, mine, None)
+    assert not staff_may_see(clinician, theirs, None)
+    assert not staff_may_see(clinician, theirs, designated)
+    assert staff_may_see(_principal(staff_id=designated), theirs, designated)
+    manager = _principal(
+        staff_id=uuid4(), permissions=frozenset({Permission.MANAGE_ALL_APPOINTMENTS})
+    )
+    assert staff_may_see(manager, theirs, None)
+    others = frozenset(set(Permission) - {Permission.MANAGE_ALL_APPOINTMENTS})
+    assert not staff_may_see(_principal(staff_id=uuid4(), permissions=others), theirs, None)
+    portal = _principal(account_id=mine, permissions=frozenset(Permission))
+    assert not staff_may_see(portal, mine, mine)
+
+
+def test_portal_users_see_only_their_own_clients() -> None:
+    a, b = uuid4(), uuid4()
+    representative = _principal(account_id=uuid4(), client_ids=frozenset({a}))
+    assert portal_may_see(representative, a)
+    assert not portal_may_see(representative, b)
+    assert not portal_may_see(_principal(staff_id=uuid4(), client_ids=frozenset({a})), a)
+
+
+async def test_an_unexpected_failure_mid_subscription_is_masked() -> None:
+    async def failing() -> AsyncIterator[AppointmentUpdate]:
+        raise RuntimeError("password=hunter2 in a driver message")
+        yield  # an async generator
+
+    with pytest.raises(GraphQLError) as caught:
+        await anext(as_events(failing()))
+    assert caught.value.message == "Unexpected error."
+    assert caught.value.extensions == {"code": "INTERNAL_SERVER_ERROR"}
+    assert caught.value.__cause__ is None
