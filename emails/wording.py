@@ -19,6 +19,8 @@ class MailKind(StrEnum):
     SELF_SERVICE = "self_service"
     STAFF_WELCOME = "staff_welcome"
     STAFF_PASSWORD_RESET = "staff_password_reset"  # noqa: S105 - a kind of e-mail
+    # Fixed wording, no PHI: only that there is news about an appointment request.
+    APPOINTMENT_UPDATE = "appointment_update"
 
 
 _LINK_THAT_EXPIRES = frozenset({"agency_name", "link", "expiry_days"})
@@ -32,6 +34,7 @@ PLACEHOLDERS: dict[MailKind, frozenset[str]] = {
     MailKind.SELF_SERVICE: frozenset({"agency_name", "link"}),
     MailKind.STAFF_WELCOME: _LINK_THAT_EXPIRES,
     MailKind.STAFF_PASSWORD_RESET: _LINK_THAT_EXPIRES,
+    MailKind.APPOINTMENT_UPDATE: frozenset({"agency_name", "link"}),
 }
 
 
@@ -82,5 +85,10 @@ DEFAULTS: dict[MailKind, Wording] = {
         "Someone asked to reset the password of the {{ agency_name }} staff account with this "
         "e-mail address.\nUse the link below to choose a new password; it works once.\n"
         "This link expires after {{ expiry_days }} day(s). If it was not you, ignore this e-mail.",
+    ),
+    MailKind.APPOINTMENT_UPDATE: Wording(
+        "An update in your {{ agency_name }} Client Portal",
+        "There is an update about an appointment request in the {{ agency_name }} Client "
+        "Portal. Sign in with the link below to see it.",
     ),
 }

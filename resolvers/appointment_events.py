@@ -1,9 +1,8 @@
-"""Live appointment updates: what scheduling changes publish, and who hears each one.
+"""Live appointment updates: who hears each scheduling event.
 
-Publishing: after its transaction commits, a change to a request or an appointment calls
-`request_changed` or `appointment_changed`. The event carries ids and the kind of change only
-(never PHI) and goes to two channels: the agency's (staff dashboards) and the client's (the
-client and their representatives).
+resolvers/scheduling.py publishes every change to a request or an appointment after its
+transaction commits, with ids and the kind of change only (never PHI), on two channels: the
+agency's (staff dashboards) and the client's (the client and their representatives).
 
 Hearing: a subscriber re-reads, for every event, its viewer's session (the CURRENT principal:
 a permission or a represented client taken away mid-subscription stops the events at once;
@@ -15,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TypeVar
 from uuid import UUID
 
@@ -27,21 +25,10 @@ from resolvers import access, events
 from resolvers.clients import visible_clients
 from resolvers.events import Event
 from resolvers.principal import Caller, Principal
+from resolvers.scheduling import EventKind, agency_channel, client_channel
 from resolvers.sessions import Timeouts, recheck
 from resolvers.tenancy import parse_id, scoped
 
-
-class AppointmentChange(StrEnum):
-    REQUEST_CREATED = "REQUEST_CREATED"
-    REQUEST_CANCELLED = "REQUEST_CANCELLED"
-    REQUEST_APPROVED = "REQUEST_APPROVED"
-    REQUEST_DENIED = "REQUEST_DENIED"
-    REQUEST_EXPIRED = "REQUEST_EXPIRED"
-    APPOINTMENT_BOOKED = "APPOINTMENT_BOOKED"
-    APPOINTMENT_CANCELLED = "APPOINTMENT_CANCELLED"
-
-
-Subject = AppointmentRequest | Appointment
 M = TypeVar("M", AppointmentRequest, Appointment)
 
 
@@ -49,64 +36,26 @@ M = TypeVar("M", AppointmentRequest, Appointment)
 class AppointmentUpdate:
     """One event as one viewer may see it: the rows as they are now, read for that viewer."""
 
-    kind: AppointmentChange
+    kind: EventKind
     viewer: Principal
     client_id: UUID
     request: AppointmentRequest | None
     appointment: Appointment | None
 
 
-# Channels
-
-
-def agency_channel(agency_id: UUID) -> str:
-    return f"agency:{agency_id}:appointments"
-
-
-def client_channel(client_id: UUID) -> str:
-    return f"client:{client_id}:appointments"
-
-
-# Publishing (after commit)
-
-
-async def request_changed(request: AppointmentRequest, kind: AppointmentChange) -> None:
-    await _publish(request.agency_id, request.client_id, kind, request.id, request.appointment_id)
-
-
-async def appointment_changed(
-    appointment: Appointment, kind: AppointmentChange, request_id: UUID | None = None
-) -> None:
-    await _publish(appointment.agency_id, appointment.client_id, kind, request_id, appointment.id)
-
-
-async def _publish(
-    agency_id: UUID,
-    client_id: UUID,
-    kind: AppointmentChange,
-    request_id: UUID | None,
-    appointment_id: UUID | None,
-) -> None:
-    data = {
-        "kind": kind.value,
-        "request_id": str(request_id) if request_id else None,
-        "appointment_id": str(appointment_id) if appointment_id else None,
-    }
-    await events.publish(agency_channel(agency_id), **data)
-    await events.publish(client_channel(client_id), **data)
-
-
 # Who may see what (pure)
 
 
-def staff_may_see(viewer: Principal, staff_id: UUID, notified_staff_id: UUID | None) -> bool:
-    """A request or appointment of the viewer's agency (the caller scopes the rows): its
-    clinician, the agency's designated staff member, or MANAGE_ALL_APPOINTMENTS."""
+def staff_may_see(viewer: Principal, staff_id: UUID, designated_staff_id: UUID | None) -> bool:
+    """The rule resolvers/scheduling.py applies to deciding requests and cancelling
+    appointments, for rows of the viewer's agency (the caller scopes them): the clinician
+    (`staff_id`), MANAGE_ALL_APPOINTMENTS, and for requests the agency's designated staff
+    member (pass None for appointments: the designation is about requests)."""
     if not viewer.is_staff:
         return False
     if viewer.has(Permission.MANAGE_ALL_APPOINTMENTS):
         return True
-    return viewer.staff_id in (staff_id, notified_staff_id)
+    return viewer.staff_id in (staff_id, designated_staff_id)
 
 
 def portal_may_see(viewer: Principal, client_id: UUID) -> bool:
@@ -140,7 +89,7 @@ async def _updates(
     principal: Principal,
     timeouts: Timeouts,
     channels: tuple[str, ...],
-    sees: Callable[[Principal, Subject], Awaitable[bool]],
+    sees: Callable[[Principal, AppointmentUpdate], Awaitable[bool]],
 ) -> AsyncIterator[AppointmentUpdate]:
     async with events.subscribe(*channels) as stream:
         async for event in stream:
@@ -150,16 +99,14 @@ async def _updates(
             update = await _read(viewer, event)
             if update is None:
                 continue
-            subject = update.request or update.appointment
-            assert subject is not None
-            if await sees(viewer, subject):
+            if await sees(viewer, update):
                 yield update
 
 
 async def _read(viewer: Principal, event: Event) -> AppointmentUpdate | None:
     """The event's rows, within the viewer's agency; None if the event names nothing there."""
     try:
-        kind = AppointmentChange(str(event.data.get("kind")))
+        kind = EventKind(str(event.data.get("kind")))
     except ValueError:
         return None
     request = await _row(AppointmentRequest, viewer.agency_id, event.data.get("request_id"))
@@ -175,13 +122,17 @@ async def _row(model: type[M], agency_id: UUID, value: object) -> M | None:
     return await scoped(model, agency_id, id=uid).first() if uid else None
 
 
-async def _staff_sees(viewer: Principal, subject: Subject) -> bool:
-    notified = await scoped(PortalSettings, viewer.agency_id).first()
-    return staff_may_see(viewer, subject.staff_id, notified.notified_staff_id if notified else None)
+async def _staff_sees(viewer: Principal, update: AppointmentUpdate) -> bool:
+    if update.request is not None:
+        settings = await scoped(PortalSettings, viewer.agency_id).first()
+        designated = settings.notified_staff_id if settings else None
+        return staff_may_see(viewer, update.request.staff_id, designated)
+    assert update.appointment is not None
+    return staff_may_see(viewer, update.appointment.staff_id, None)
 
 
-async def _portal_sees(viewer: Principal, subject: Subject) -> bool:
-    return portal_may_see(viewer, subject.client_id)
+async def _portal_sees(viewer: Principal, update: AppointmentUpdate) -> bool:
+    return portal_may_see(viewer, update.client_id)
 
 
 async def client_name(update: AppointmentUpdate) -> str | None:

@@ -5,67 +5,52 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from datetime import datetime
 
 import strawberry
 from graphql import GraphQLError
 
 from app.context import Info, timeouts
 from app.logging import safe_traceback
-from models.scheduling import AppointmentStatus, RequestStatus
 from resolvers import appointment_events as logic
-from resolvers.appointment_events import AppointmentChange, AppointmentUpdate
+from resolvers.appointment_events import AppointmentUpdate
 from resolvers.errors import Forbidden, NotAuthenticated
+from resolvers.scheduling import EventKind
 from schema.common import gid
+from schema.scheduling import Appointment, AppointmentRequest, to_appointment, to_request
 
 log = logging.getLogger("portal.subscriptions")
 
 strawberry.enum(
-    AppointmentChange,
+    EventKind,
+    name="AppointmentChange",
     description="What happened. REQUEST_CREATED: a portal user asked for a time. "
     "REQUEST_CANCELLED: the request was withdrawn before a decision. REQUEST_APPROVED: staff "
-    "approved it (appointmentId names the new appointment). REQUEST_DENIED: staff declined it "
-    "(denialReason says why, if they said). REQUEST_EXPIRED: its time came while it was still "
-    "pending. APPOINTMENT_BOOKED: an appointment was made directly (a portal booking or by "
-    "staff). APPOINTMENT_CANCELLED: an appointment was cancelled (appointmentStatus tells "
-    "CANCELLED from LATE_CANCELLED).",
+    "approved it (its appointment is the one made). REQUEST_DENIED: staff declined it (the "
+    "request's reason says why, if they said). REQUEST_EXPIRED: its time came while it was "
+    "still pending. APPOINTMENT_BOOKED: an appointment was made directly (a portal booking in "
+    "MAKE mode, or createAppointment by staff). APPOINTMENT_CANCELLED: an appointment was "
+    "cancelled (its status tells CANCELLED from LATE_CANCELLED).",
 )
-strawberry.enum(RequestStatus, description="Where a portal appointment request stands.")
-strawberry.enum(AppointmentStatus, description="Where an appointment stands.")
 
 
 @strawberry.type(
     description="One change to an appointment request or an appointment, as the viewer may "
-    "see it when it is sent. Every field but `kind` is read when the event is delivered, so "
-    "it shows the current state (a later change arrives as its own event)."
+    "see it when it is sent. The request and the appointment are read when the event is "
+    "delivered, so they show the current state (a later change arrives as its own event)."
 )
 class AppointmentEvent:
-    kind: AppointmentChange
+    kind: EventKind
     client_id: strawberry.ID = strawberry.field(
         description="The client the request or appointment is for (a representative of "
         "several clients tells them apart by this)."
     )
-    request_id: strawberry.ID | None = strawberry.field(
-        description="The request changed; null for an appointment made or cancelled without one."
+    request: AppointmentRequest | None = strawberry.field(
+        description="The request changed; null for an appointment booked or cancelled without one."
     )
-    request_status: RequestStatus | None = strawberry.field(
-        description="The request's status now; null when there is no request."
+    appointment: Appointment | None = strawberry.field(
+        description="The appointment changed, or the one an approval made; null when there is "
+        "none (a request created, cancelled, denied or expired)."
     )
-    denial_reason: str | None = strawberry.field(
-        description="The reason staff gave for denying the request; null unless the request "
-        "is DENIED with a reason."
-    )
-    appointment_id: strawberry.ID | None = strawberry.field(
-        description="The appointment changed or made by an approval; null when there is none "
-        "(a request not approved)."
-    )
-    appointment_status: AppointmentStatus | None = strawberry.field(
-        description="The appointment's status now; null when there is no appointment."
-    )
-    staff_id: strawberry.ID = strawberry.field(description="The clinician.")
-    location_id: strawberry.ID = strawberry.field(description="Where it takes place.")
-    starts_at: datetime = strawberry.field(description="Start, with offset.")
-    ends_at: datetime = strawberry.field(description="End, with offset.")
     update: strawberry.Private[AppointmentUpdate]
 
     @strawberry.field(
@@ -78,22 +63,11 @@ class AppointmentEvent:
 
 
 def to_event(update: AppointmentUpdate) -> AppointmentEvent:
-    request, appointment = update.request, update.appointment
-    subject = request or appointment
-    assert subject is not None
-    denied = request is not None and request.status == RequestStatus.DENIED and request.reason
     return AppointmentEvent(
         kind=update.kind,
         client_id=gid(update.client_id),
-        request_id=gid(request.id) if request else None,
-        request_status=request.status if request else None,
-        denial_reason=request.reason if request and denied else None,
-        appointment_id=gid(appointment.id) if appointment else None,
-        appointment_status=appointment.status if appointment else None,
-        staff_id=gid(subject.staff_id),
-        location_id=gid(subject.location_id),
-        starts_at=subject.starts_at,
-        ends_at=subject.ends_at,
+        request=to_request(update.request) if update.request else None,
+        appointment=to_appointment(update.appointment) if update.appointment else None,
         update=update,
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -24,46 +24,52 @@ from app.pubsub import LocalBus
 from app.settings import Settings
 from models.accounts import PortalAccount
 from models.clients import CareTeamMember, Client, Representative
-from models.enums import Permission, PortalAccountKind
-from models.scheduling import Appointment, AppointmentRequest, AppointmentSource, RequestStatus
+from models.enums import AppointmentMode, Permission, PortalAccountKind
+from models.scheduling import AppointmentRequest
 from models.settings import PortalSettings
-from models.staff import Staff
+from models.staff import Staff, StaffLocation
 from resolvers import events
-from resolvers.appointment_events import (
-    AppointmentChange,
-    AppointmentUpdate,
-    agency_channel,
-    appointment_changed,
-    client_channel,
-    portal_may_see,
-    request_changed,
-    staff_may_see,
-)
+from resolvers.appointment_events import AppointmentUpdate, portal_may_see, staff_may_see
 from resolvers.clock import now
 from resolvers.principal import Principal
+from resolvers.scheduling import agency_channel, client_channel, expire_requests
 from schema.appointment_events import as_events
 from tests.factories import PASSWORD_HASH, Api, World, make_staff, make_world
 from tests.live import GqlSocket, api_process, serving
 
 REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
 
-STAFF_EVENTS = """
-subscription {
-  appointmentRequestEvents {
-    kind clientId clientName requestId requestStatus denialReason appointmentId
-    appointmentStatus staffId locationId startsAt endsAt
-  }
-}"""
-MY_UPDATES = """
-subscription {
-  myAppointmentUpdates { kind clientId clientName requestId requestStatus denialReason
-    appointmentId appointmentStatus }
-}"""
+EVENT = """
+    kind clientId clientName
+    request { id status reason staffId appointmentId start end }
+    appointment { id status staffId start end }
+"""
+STAFF_EVENTS = f"subscription {{ appointmentRequestEvents {{ {EVENT} }} }}"
+MY_UPDATES = f"subscription {{ myAppointmentUpdates {{ {EVENT} }} }}"
 LOGOUT = "mutation { logout { ok } }"
-UPDATE_STAFF = """
-mutation ($input: UpdateStaffInput!) {
-  updateStaff(input: $input) { staff { permissions } errors { code field } }
-}"""
+ERRORS = "errors { code field message }"
+UPDATE_STAFF = f"""
+mutation ($input: UpdateStaffInput!) {{ updateStaff(input: $input) {{ {ERRORS} }} }}"""
+CREATE = f"""
+mutation ($input: CreateAppointmentInput!) {{
+  createAppointment(input: $input) {{ appointment {{ id }} {ERRORS} }} }}"""
+CANCEL = f"""
+mutation ($input: CancelAppointmentInput!) {{
+  cancelAppointment(input: $input) {{ appointment {{ status }} {ERRORS} }} }}"""
+APPROVE = f"""
+mutation ($input: RequestIdInput!) {{
+  approveAppointmentRequest(input: $input) {{ request {{ status }} {ERRORS} }} }}"""
+DENY = f"""
+mutation ($input: DenyAppointmentRequestInput!) {{
+  denyAppointmentRequest(input: $input) {{ request {{ status }} {ERRORS} }} }}"""
+SET_AVAILABILITY = f"""
+mutation ($input: SetStaffAvailabilityInput!) {{
+  setStaffAvailability(input: $input) {{ {ERRORS} }} }}"""
+SLOTS = """
+query ($input: BookableSlotsInput!) { bookableSlots(input: $input) { start } }"""
+REQUEST_APPOINTMENT = f"""
+mutation ($input: BookInput!) {{
+  requestAppointment(input: $input) {{ request {{ id }} {ERRORS} }} }}"""
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +88,15 @@ def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
-async def registered(channel: str, count: int) -> None:
-    """Waits until this process's bus has `count` subscribers on the channel."""
+def local_bus() -> LocalBus:
     bus = events.current()
     assert isinstance(bus, LocalBus)
+    return bus
+
+
+async def registered(channel: str, count: int) -> None:
+    """Waits until this process's bus has `count` subscribers on the channel."""
+    bus = local_bus()
     for _ in range(500):
         if bus.subscribers(channel) >= count:
             return
@@ -93,11 +104,9 @@ async def registered(channel: str, count: int) -> None:
     raise AssertionError(f"{channel}: {bus.subscribers(channel)} subscribers, wanted {count}")
 
 
-async def subscribed(sock: GqlSocket, query: str, channel: str, before: int | None = None) -> str:
+async def subscribed(sock: GqlSocket, query: str, channel: str) -> str:
     """Sends the subscription and waits until it is live on the bus."""
-    bus = events.current()
-    assert isinstance(bus, LocalBus)
-    count = bus.subscribers(channel) if before is None else before
+    count = local_bus().subscribers(channel)
     op_id = await sock.send(query)
     await registered(channel, count + 1)
     return op_id
@@ -111,33 +120,76 @@ async def next_event(sock: GqlSocket, op_id: str, field: str) -> dict[str, Any]:
     return event
 
 
+def at(days: int, hour: int = 0) -> datetime:
+    """A whole hour some days ahead (UTC)."""
+    return now().replace(minute=0, second=0, microsecond=0) + timedelta(days=days, hours=hour)
+
+
 async def a_request(
-    world: World, staff: Staff | None = None, client: Client | None = None, hours: int = 48
+    world: World,
+    staff: Staff | None = None,
+    client: Client | None = None,
+    starts: datetime | None = None,
 ) -> AppointmentRequest:
-    starts = now().replace(microsecond=0) + timedelta(hours=hours)
+    """A pending request written directly (requestAppointment needs open slots; one test
+    goes through it), for the staff side to decide through the API."""
+    begin = starts or at(2)
     return await AppointmentRequest.create(
         agency=world.agency,
         client=client or world.client,
         staff=staff or world.clinician,
         location=world.location,
-        starts_at=starts,
-        ends_at=starts + timedelta(minutes=50),
+        starts_at=begin,
+        ends_at=begin + timedelta(minutes=50),
     )
 
 
-async def an_appointment(
-    world: World, staff: Staff | None = None, client: Client | None = None
-) -> Appointment:
-    starts = now().replace(microsecond=0) + timedelta(days=3)
-    return await Appointment.create(
-        agency=world.agency,
-        client=client or world.client,
-        staff=staff or world.clinician,
-        location=world.location,
-        starts_at=starts,
-        ends_at=starts + timedelta(minutes=50),
-        source=AppointmentSource.STAFF,
-    )
+async def decide(
+    web: Api, token: str, request: AppointmentRequest, reason: str | None = None
+) -> None:
+    """Approves (no reason) or denies (with one) through the API."""
+    if reason is None:
+        result = await web.data(APPROVE, {"input": {"id": str(request.id)}}, token)
+        assert result["approveAppointmentRequest"]["errors"] == [], result
+    else:
+        variables = {"input": {"id": str(request.id), "reason": reason}}
+        result = await web.data(DENY, variables, token)
+        assert result["denyAppointmentRequest"]["errors"] == [], result
+
+
+async def book(
+    web: Api,
+    token: str,
+    world: World,
+    *,
+    staff: Staff | None = None,
+    client: Client | None = None,
+    days: int = 3,
+) -> str:
+    """createAppointment through the API; the new appointment's id."""
+    variables = {
+        "input": {
+            "clientId": str((client or world.client).id),
+            "staffId": str((staff or world.clinician).id),
+            "locationId": str(world.location.id),
+            "start": at(days).isoformat(),
+        }
+    }
+    result = (await web.data(CREATE, variables, token))["createAppointment"]
+    assert result["errors"] == [], result
+    appointment_id: str = result["appointment"]["id"]
+    return appointment_id
+
+
+async def cancel(web: Api, token: str, appointment_id: str) -> None:
+    result = await web.data(CANCEL, {"input": {"appointmentId": appointment_id}}, token)
+    assert result["cancelAppointment"]["errors"] == [], result
+
+
+async def clinician_at_main(world: World, email: str, permissions: list[Permission]) -> Staff:
+    staff = await make_staff(world.agency, email, permissions)
+    await StaffLocation.create(staff=staff, location=world.location, is_default=True)
+    return staff
 
 
 async def second_client(world: World, *, rep_account: PortalAccount | None = None) -> Client:
@@ -160,30 +212,56 @@ async def second_client(world: World, *, rep_account: PortalAccount | None = Non
 # Staff dashboards
 
 
-async def test_the_clinician_hears_a_new_request_with_the_client_named(
+async def test_the_clinician_hears_a_portal_request_with_the_client_named(
     server: str, web: Api
 ) -> None:
     world = await make_world()
+    await PortalSettings.filter(agency_id=world.agency.id).update(
+        appointment_mode=AppointmentMode.REQUEST
+    )
     token = await web.staff_token(world.agency, "clinician@a.test")
+    every_day = [
+        {"locationId": str(world.location.id), "weekday": day, "start": "00:00", "end": "24:00"}
+        for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+    ]
+    variables: dict[str, Any] = {
+        "input": {"staffId": str(world.clinician.id), "windows": every_day, "shownInPortal": True}
+    }
+    assert (await web.data(SET_AVAILABILITY, variables, token))["setStaffAvailability"][
+        "errors"
+    ] == []
+    robin = await web.portal_token(world.agency, "robin")
+    today = now().date()
+    variables = {
+        "input": {
+            "staffId": str(world.clinician.id),
+            "from": (today + timedelta(days=1)).isoformat(),
+            "to": (today + timedelta(days=2)).isoformat(),
+        }
+    }
+    start = (await web.data(SLOTS, variables, robin))["bookableSlots"][0]["start"]
     async with GqlSocket.opened(server, bearer(token)) as sock:
         await sock.acknowledged()
         op = await subscribed(sock, STAFF_EVENTS, agency_channel(world.agency.id))
-        request = await a_request(world)
-        await request_changed(request, AppointmentChange.REQUEST_CREATED)
+        variables = {"input": {"staffId": str(world.clinician.id), "start": start}}
+        made = (await web.data(REQUEST_APPOINTMENT, variables, robin))["requestAppointment"]
+        assert made["errors"] == [], made
         event = await next_event(sock, op, "appointmentRequestEvents")
+    request = await AppointmentRequest.get(id=made["request"]["id"])
     assert event == {
         "kind": "REQUEST_CREATED",
         "clientId": str(world.client.id),
         "clientName": "Robin Client",
-        "requestId": str(request.id),
-        "requestStatus": "PENDING",
-        "denialReason": None,
-        "appointmentId": None,
-        "appointmentStatus": None,
-        "staffId": str(world.clinician.id),
-        "locationId": str(world.location.id),
-        "startsAt": request.starts_at.isoformat(),
-        "endsAt": request.ends_at.isoformat(),
+        "request": {
+            "id": str(request.id),
+            "status": "PENDING",
+            "reason": "",
+            "staffId": str(world.clinician.id),
+            "appointmentId": None,
+            "start": request.starts_at.isoformat(),
+            "end": request.ends_at.isoformat(),
+        },
+        "appointment": None,
     }
 
 
@@ -191,74 +269,88 @@ async def test_another_clinician_and_another_agency_hear_nothing_of_it(
     server: str, web: Api
 ) -> None:
     world, elsewhere = await make_world(), await make_world()
-    colleague = await make_staff(world.agency, "colleague@a.test", [Permission.VIEW_ALL_CLIENTS])
+    colleague = await clinician_at_main(world, "colleague@a.test", [Permission.VIEW_ALL_CLIENTS])
+    champion = await web.staff_token(world.agency, "champion@a.test")
     colleague_token = await web.staff_token(world.agency, "colleague@a.test")
     stranger_token = await web.staff_token(elsewhere.agency, "champion@a.test")
-    here, there = agency_channel(world.agency.id), agency_channel(elsewhere.agency.id)
+    request = await a_request(world)
     async with (
         GqlSocket.opened(server, bearer(colleague_token)) as colleague_sock,
         GqlSocket.opened(server, bearer(stranger_token)) as stranger_sock,
     ):
         await colleague_sock.acknowledged()
         await stranger_sock.acknowledged()
-        colleague_op = await subscribed(colleague_sock, STAFF_EVENTS, here)
-        stranger_op = await subscribed(stranger_sock, STAFF_EVENTS, there)
-        # Another clinician's request, in the first agency: neither may see it.
-        theirs = await a_request(world)
-        await request_changed(theirs, AppointmentChange.REQUEST_CREATED)
+        colleague_op = await subscribed(
+            colleague_sock, STAFF_EVENTS, agency_channel(world.agency.id)
+        )
+        stranger_op = await subscribed(
+            stranger_sock, STAFF_EVENTS, agency_channel(elsewhere.agency.id)
+        )
+        # The clinician's request decided, in the first agency: neither may see it.
+        await decide(web, champion, request)
         # Then one each of them may see.
-        own = await a_request(world, staff=colleague)
-        await request_changed(own, AppointmentChange.REQUEST_CREATED)
-        other_agency = await a_request(elsewhere)
-        await request_changed(other_agency, AppointmentChange.REQUEST_CREATED)
+        own = await book(web, champion, world, staff=colleague)
+        theirs = await book(web, stranger_token, elsewhere)
         first = await next_event(colleague_sock, colleague_op, "appointmentRequestEvents")
-        assert first["requestId"] == str(own.id)
+        assert (first["kind"], first["appointment"]["id"]) == ("APPOINTMENT_BOOKED", own)
         first = await next_event(stranger_sock, stranger_op, "appointmentRequestEvents")
-        assert first["requestId"] == str(other_agency.id)
+        assert (first["kind"], first["appointment"]["id"]) == ("APPOINTMENT_BOOKED", theirs)
 
 
-async def test_the_designated_staff_member_hears_every_request_but_names_only_clients_they_see(
+async def test_the_designated_staff_member_hears_requests_but_names_only_clients_they_see(
     server: str, web: Api
 ) -> None:
     world = await make_world()
     desk = await make_staff(world.agency, "scheduler@a.test", [])
     await PortalSettings.filter(agency_id=world.agency.id).update(notified_staff_id=desk.id)
+    champion = await web.staff_token(world.agency, "champion@a.test")
     token = await web.staff_token(world.agency, "scheduler@a.test")
+    request = await a_request(world)
     async with GqlSocket.opened(server, bearer(token)) as sock:
         await sock.acknowledged()
         op = await subscribed(sock, STAFF_EVENTS, agency_channel(world.agency.id))
-        request = await a_request(world)
-        await request_changed(request, AppointmentChange.REQUEST_CREATED)
+        # An appointment is the clinician's business, not the designated member's (as for
+        # cancelAppointment): not heard. The denial of a request is.
+        await book(web, champion, world)
+        await decide(web, champion, request, reason="Away that week")
         event = await next_event(sock, op, "appointmentRequestEvents")
-    assert event["requestId"] == str(request.id)
+    assert event["kind"] == "REQUEST_DENIED"
+    assert (event["request"]["id"], event["request"]["status"]) == (str(request.id), "DENIED")
+    assert event["request"]["reason"] == "Away that week"
     assert event["clientId"] == str(world.client.id)
     # Not on the client's care team and without VIEW_ALL_CLIENTS: no name.
     assert event["clientName"] is None
 
 
-async def test_manage_all_appointments_hears_appointments_booked_and_cancelled(
+async def test_manage_all_appointments_hears_approvals_bookings_and_cancellations(
     server: str, web: Api
 ) -> None:
     world = await make_world()
     await make_staff(world.agency, "lead@a.test", [Permission.MANAGE_ALL_APPOINTMENTS])
+    clinician = await web.staff_token(world.agency, "clinician@a.test")
     token = await web.staff_token(world.agency, "lead@a.test")
+    request = await a_request(world, starts=at(5))
     async with GqlSocket.opened(server, bearer(token)) as sock:
         await sock.acknowledged()
         op = await subscribed(sock, STAFF_EVENTS, agency_channel(world.agency.id))
-        appointment = await an_appointment(world)
-        await appointment_changed(appointment, AppointmentChange.APPOINTMENT_BOOKED)
+        await decide(web, clinician, request)
+        approved = await next_event(sock, op, "appointmentRequestEvents")
+        appointment_id = await book(web, clinician, world)
         booked = await next_event(sock, op, "appointmentRequestEvents")
-        await Appointment.filter(id=appointment.id).update(status="LATE_CANCELLED")
-        await appointment_changed(appointment, AppointmentChange.APPOINTMENT_CANCELLED)
+        await cancel(web, clinician, appointment_id)
         cancelled = await next_event(sock, op, "appointmentRequestEvents")
-    assert booked["kind"] == "APPOINTMENT_BOOKED"
-    assert booked["appointmentId"] == str(appointment.id)
-    assert booked["appointmentStatus"] == "SCHEDULED"
-    assert booked["requestId"] is None
-    assert (cancelled["kind"], cancelled["appointmentStatus"]) == (
+    assert approved["kind"] == "REQUEST_APPROVED"
+    assert approved["request"]["status"] == "APPROVED"
+    assert approved["appointment"]["id"] == approved["request"]["appointmentId"]
+    assert approved["appointment"]["status"] == "SCHEDULED"
+    assert (booked["kind"], booked["appointment"]["id"]) == ("APPOINTMENT_BOOKED", appointment_id)
+    assert booked["request"] is None
+    assert (cancelled["kind"], cancelled["appointment"]["status"]) == (
         "APPOINTMENT_CANCELLED",
-        "LATE_CANCELLED",
+        "CANCELLED",
     )
+    # The lead holds neither VIEW_ALL_CLIENTS nor a care-team place: no name.
+    assert approved["clientName"] is booked["clientName"] is None
 
 
 async def test_a_permission_taken_away_mid_subscription_stops_the_events(
@@ -267,23 +359,21 @@ async def test_a_permission_taken_away_mid_subscription_stops_the_events(
     """Re-checked per event against the session as it is now, even before the socket's own
     watcher hears of the change (here it never does: the row is changed directly)."""
     world = await make_world()
-    lead = await make_staff(world.agency, "lead@a.test", [Permission.MANAGE_ALL_APPOINTMENTS])
+    lead = await clinician_at_main(world, "lead@a.test", [Permission.MANAGE_ALL_APPOINTMENTS])
+    champion = await web.staff_token(world.agency, "champion@a.test")
     token = await web.staff_token(world.agency, "lead@a.test")
+    before, after = await a_request(world), await a_request(world, starts=at(4))
     async with GqlSocket.opened(server, bearer(token)) as sock:
         await sock.acknowledged()
         op = await subscribed(sock, STAFF_EVENTS, agency_channel(world.agency.id))
-        before = await a_request(world)
-        await request_changed(before, AppointmentChange.REQUEST_CREATED)
-        assert (await next_event(sock, op, "appointmentRequestEvents"))["requestId"] == str(
-            before.id
-        )
+        await decide(web, champion, before)
+        heard = await next_event(sock, op, "appointmentRequestEvents")
+        assert heard["request"]["id"] == str(before.id)
         await Staff.filter(id=lead.id).update(permissions=[])
-        after = await a_request(world, hours=72)
-        await request_changed(after, AppointmentChange.REQUEST_CREATED)
-        own = await a_request(world, staff=lead)
-        await request_changed(own, AppointmentChange.REQUEST_CREATED)
+        await decide(web, champion, after, reason="No")
+        own = await book(web, champion, world, staff=lead)
         event = await next_event(sock, op, "appointmentRequestEvents")
-    assert event["requestId"] == str(own.id)
+    assert (event["kind"], event["appointment"]["id"]) == ("APPOINTMENT_BOOKED", own)
 
 
 async def test_a_permission_taken_away_through_the_api_closes_the_socket(
@@ -293,15 +383,12 @@ async def test_a_permission_taken_away_through_the_api_closes_the_socket(
     lead = await make_staff(world.agency, "lead@a.test", [Permission.MANAGE_ALL_APPOINTMENTS])
     token = await web.staff_token(world.agency, "lead@a.test")
     champion = await web.staff_token(world.agency, "champion@a.test")
-    channel = agency_channel(world.agency.id)
     async with GqlSocket.opened(server, bearer(token)) as sock:
         await sock.acknowledged()
-        await subscribed(sock, STAFF_EVENTS, channel)
+        await subscribed(sock, STAFF_EVENTS, agency_channel(world.agency.id))
         variables = {"input": {"id": str(lead.id), "permissions": []}}
-        result = await web.data(UPDATE_STAFF, variables, token=champion)
-        assert result["updateStaff"]["errors"] == []
-        request = await a_request(world)
-        await request_changed(request, AppointmentChange.REQUEST_CREATED)
+        assert (await web.data(UPDATE_STAFF, variables, champion))["updateStaff"]["errors"] == []
+        await book(web, champion, world)
         assert await sock.closed() == (4403, "Forbidden")
 
 
@@ -309,20 +396,16 @@ async def test_logout_ends_the_subscription_and_unsubscribes(server: str, web: A
     world = await make_world()
     token = await web.staff_token(world.agency, "clinician@a.test")
     channel = agency_channel(world.agency.id)
-    bus = events.current()
-    assert isinstance(bus, LocalBus)
     async with GqlSocket.opened(server, bearer(token)) as sock:
         await sock.acknowledged()
-        await subscribed(sock, STAFF_EVENTS, channel, before=0)
+        await subscribed(sock, STAFF_EVENTS, channel)
         await web.data(LOGOUT, token=token)
-        request = await a_request(world)
-        await request_changed(request, AppointmentChange.REQUEST_CREATED)
         assert await sock.closed() == (4401, "Unauthorized")
     for _ in range(100):
-        if bus.subscribers(channel) == 0:
+        if local_bus().subscribers(channel) == 0:
             break
         await asyncio.sleep(0.01)
-    assert bus.subscribers(channel) == 0
+    assert local_bus().subscribers(channel) == 0
 
 
 # Who may subscribe at all
@@ -365,6 +448,7 @@ async def test_the_client_and_their_representative_hear_a_denial_with_its_reason
     server: str, web: Api
 ) -> None:
     world = await make_world()
+    clinician = await web.staff_token(world.agency, "clinician@a.test")
     tokens = [
         await web.portal_token(world.agency, "robin"),
         await web.portal_token(world.agency, "guardian"),
@@ -379,10 +463,7 @@ async def test_the_client_and_their_representative_hear_a_denial_with_its_reason
         await rep_sock.acknowledged()
         client_op = await subscribed(client_sock, MY_UPDATES, channel)
         rep_op = await subscribed(rep_sock, MY_UPDATES, channel)
-        await AppointmentRequest.filter(id=request.id).update(
-            status=RequestStatus.DENIED, reason="Dr. away that week", decided_at=now()
-        )
-        await request_changed(request, AppointmentChange.REQUEST_DENIED)
+        await decide(web, clinician, request, reason="Dr. away that week")
         heard = [
             await next_event(client_sock, client_op, "myAppointmentUpdates"),
             await next_event(rep_sock, rep_op, "myAppointmentUpdates"),
@@ -392,11 +473,16 @@ async def test_the_client_and_their_representative_hear_a_denial_with_its_reason
             "kind": "REQUEST_DENIED",
             "clientId": str(world.client.id),
             "clientName": "Robin Client",
-            "requestId": str(request.id),
-            "requestStatus": "DENIED",
-            "denialReason": "Dr. away that week",
-            "appointmentId": None,
-            "appointmentStatus": None,
+            "request": {
+                "id": str(request.id),
+                "status": "DENIED",
+                "reason": "Dr. away that week",
+                "staffId": str(world.clinician.id),
+                "appointmentId": None,
+                "start": request.starts_at.isoformat(),
+                "end": request.ends_at.isoformat(),
+            },
+            "appointment": None,
         }
 
 
@@ -420,16 +506,20 @@ async def test_a_representative_of_another_client_hears_nothing_of_it(
         email="neighbour@c.test",
         account=account,
     )
+    clinician = await web.staff_token(world.agency, "clinician@a.test")
     token = await web.portal_token(world.agency, "neighbour")
+    robins = await a_request(world)
+    # Pending with its time already come: the expiry job's next run expires it.
+    theirs = await a_request(world, client=other, starts=now() - timedelta(minutes=1))
     async with GqlSocket.opened(server, bearer(token)) as sock:
         await sock.acknowledged()
         op = await subscribed(sock, MY_UPDATES, client_channel(other.id))
-        robins = await a_request(world)
-        await request_changed(robins, AppointmentChange.REQUEST_APPROVED)
-        theirs = await a_request(world, client=other, hours=96)
-        await request_changed(theirs, AppointmentChange.REQUEST_EXPIRED)
+        await decide(web, clinician, robins)
+        await expire_requests()
         event = await next_event(sock, op, "myAppointmentUpdates")
-    assert (event["requestId"], event["clientId"]) == (str(theirs.id), str(other.id))
+    assert event["kind"] == "REQUEST_EXPIRED"
+    assert (event["request"]["id"], event["clientId"]) == (str(theirs.id), str(other.id))
+    assert event["request"]["status"] == "EXPIRED"
 
 
 async def test_a_representative_of_two_clients_hears_both_each_tagged(
@@ -437,22 +527,21 @@ async def test_a_representative_of_two_clients_hears_both_each_tagged(
 ) -> None:
     world = await make_world()
     sibling = await second_client(world, rep_account=world.representative_account)
+    clinician = await web.staff_token(world.agency, "clinician@a.test")
     token = await web.portal_token(world.agency, "guardian")
     async with GqlSocket.opened(server, bearer(token)) as sock:
         await sock.acknowledged()
         op = await subscribed(sock, MY_UPDATES, client_channel(sibling.id))
         await registered(client_channel(world.client.id), 1)
-        first = await an_appointment(world)
-        await appointment_changed(first, AppointmentChange.APPOINTMENT_BOOKED)
-        second = await an_appointment(world, client=sibling)
-        await appointment_changed(second, AppointmentChange.APPOINTMENT_BOOKED)
+        first = await book(web, clinician, world)
+        second = await book(web, clinician, world, client=sibling, days=4)
         heard = [
             await next_event(sock, op, "myAppointmentUpdates"),
             await next_event(sock, op, "myAppointmentUpdates"),
         ]
-    assert {(e["appointmentId"], e["clientId"], e["clientName"]) for e in heard} == {
-        (str(first.id), str(world.client.id), "Robin Client"),
-        (str(second.id), str(sibling.id), "Sky Other"),
+    assert {(e["appointment"]["id"], e["clientId"], e["clientName"]) for e in heard} == {
+        (first, str(world.client.id), "Robin Client"),
+        (second, str(sibling.id), "Sky Other"),
     }
 
 
@@ -461,23 +550,25 @@ async def test_a_representative_no_longer_representing_hears_no_more(server: str
     the socket's own watcher never hears of it)."""
     world = await make_world()
     sibling = await second_client(world, rep_account=world.representative_account)
+    clinician = await web.staff_token(world.agency, "clinician@a.test")
+    robins = await book(web, clinician, world)
+    siblings = await book(web, clinician, world, client=sibling, days=4)
     token = await web.portal_token(world.agency, "guardian")
     async with GqlSocket.opened(server, bearer(token)) as sock:
         await sock.acknowledged()
         op = await subscribed(sock, MY_UPDATES, client_channel(sibling.id))
         await Representative.filter(id=world.representative.id).delete()
-        robins = await an_appointment(world)
-        await appointment_changed(robins, AppointmentChange.APPOINTMENT_CANCELLED)
-        siblings = await an_appointment(world, client=sibling)
-        await appointment_changed(siblings, AppointmentChange.APPOINTMENT_CANCELLED)
+        await cancel(web, clinician, robins)
+        await cancel(web, clinician, siblings)
         event = await next_event(sock, op, "myAppointmentUpdates")
-    assert event["clientId"] == str(sibling.id)
+    assert (event["kind"], event["clientId"]) == ("APPOINTMENT_CANCELLED", str(sibling.id))
+    assert event["appointment"]["id"] == siblings
 
 
 # Across API processes (Redis pub/sub)
 
 
-async def test_a_subscription_on_one_process_hears_a_change_made_on_another(
+async def test_a_subscription_on_one_process_hears_an_approval_made_on_another(
     server: str, web: Api, settings: Settings
 ) -> None:
     if not settings.redis_url:
@@ -486,6 +577,8 @@ async def test_a_subscription_on_one_process_hears_a_change_made_on_another(
         pytest.skip("REDIS_URL not set: events stay in one process")
     world = await make_world()
     token = await web.staff_token(world.agency, "clinician@a.test")
+    champion = await web.staff_token(world.agency, "champion@a.test")
+    robin = await web.portal_token(world.agency, "robin")
     env = {
         "DATABASE_URL": settings.database_url,
         "REDIS_URL": settings.redis_url,
@@ -495,14 +588,24 @@ async def test_a_subscription_on_one_process_hears_a_change_made_on_another(
     async with (
         api_process(env) as other,
         httpx.AsyncClient(base_url=f"http://{other}") as other_http,
-        GqlSocket.opened(server, bearer(token)) as sock,
+        GqlSocket.opened(server, bearer(token)) as staff_sock,
+        GqlSocket.opened(server, bearer(robin)) as portal_sock,
     ):
-        await sock.acknowledged()
-        op = await subscribed(sock, STAFF_EVENTS, agency_channel(world.agency.id))
-        del other_http  # until approveAppointmentRequest exists: see the merge
-        await request_changed(request, AppointmentChange.REQUEST_APPROVED)
-        event = await next_event(sock, op, "appointmentRequestEvents")
-    assert event["requestId"] == str(request.id)
+        await staff_sock.acknowledged()
+        await portal_sock.acknowledged()
+        staff_op = await subscribed(staff_sock, STAFF_EVENTS, agency_channel(world.agency.id))
+        portal_op = await subscribed(portal_sock, MY_UPDATES, client_channel(world.client.id))
+        await decide(Api(other_http), champion, request)  # on the other process
+        heard = [
+            await next_event(staff_sock, staff_op, "appointmentRequestEvents"),
+            await next_event(portal_sock, portal_op, "myAppointmentUpdates"),
+        ]
+    for event in heard:
+        assert event["kind"] == "REQUEST_APPROVED"
+        assert (event["request"]["id"], event["request"]["status"]) == (
+            str(request.id),
+            "APPROVED",
+        )
 
 
 # The rules themselves (pure)
