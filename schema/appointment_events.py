@@ -91,10 +91,10 @@ async def as_events(updates: AsyncIterator[AppointmentUpdate]) -> AsyncGenerator
 class Subscription:
     @strawberry.subscription(
         description="Staff dashboards: every request created, cancelled or decided (approved, "
-        "denied, expired) and every appointment booked or cancelled, for the requests and "
-        "appointments this viewer may see: their own as the clinician, all of them for the "
-        "agency's designated staff member (Appointments settings) and for staff with "
-        "MANAGE_ALL_APPOINTMENTS. Checked again for each event against the viewer's session "
+        "denied, expired) and every appointment booked or cancelled, for what this viewer may "
+        "act on, as appointmentRequests and cancelAppointment decide: their own as the "
+        "clinician; every request for the agency's designated staff member (Appointments "
+        "settings); everything for staff with MANAGE_ALL_APPOINTMENTS. Checked again for each event against the viewer's session "
         "as it is then: a permission taken away stops the events, and the end of the session "
         "ends the subscription (the socket closes). Errors: UNAUTHENTICATED when not signed "
         "in, FORBIDDEN for portal users."
