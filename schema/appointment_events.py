@@ -94,10 +94,10 @@ class Subscription:
         "denied, expired) and every appointment booked or cancelled, for what this viewer may "
         "act on, as appointmentRequests and cancelAppointment decide: their own as the "
         "clinician; every request for the agency's designated staff member (Appointments "
-        "settings); everything for staff with MANAGE_ALL_APPOINTMENTS. Checked again for each event against the viewer's session "
-        "as it is then: a permission taken away stops the events, and the end of the session "
-        "ends the subscription (the socket closes). Errors: UNAUTHENTICATED when not signed "
-        "in, FORBIDDEN for portal users."
+        "settings); everything for staff with MANAGE_ALL_APPOINTMENTS. Checked again for "
+        "each event against the viewer's session as it is then: a permission taken away "
+        "stops the events, and the end of the session ends the subscription (the socket "
+        "closes). Errors: UNAUTHENTICATED when not signed in, FORBIDDEN for portal users."
     )
     async def appointment_request_events(self, info: Info) -> AsyncGenerator[AppointmentEvent]:
         ctx = info.context
