@@ -20,17 +20,20 @@ from schema.scheduling import Appointment, AppointmentRequest, to_appointment, t
 
 log = logging.getLogger("portal.subscriptions")
 
-strawberry.enum(
-    EventKind,
-    name="AppointmentChange",
-    description="What happened. REQUEST_CREATED: a portal user asked for a time. "
-    "REQUEST_CANCELLED: the request was withdrawn before a decision. REQUEST_APPROVED: staff "
-    "approved it (its appointment is the one made). REQUEST_DENIED: staff declined it (the "
-    "request's reason says why, if they said). REQUEST_EXPIRED: its time came while it was "
-    "still pending. APPOINTMENT_BOOKED: an appointment was made directly (a portal booking in "
-    "MAKE mode, or createAppointment by staff). APPOINTMENT_CANCELLED: an appointment was "
-    "cancelled (its status tells CANCELLED from LATE_CANCELLED).",
-)
+_CHANGES = {
+    EventKind.REQUEST_CREATED: "A portal user asked for a time (mode REQUEST).",
+    EventKind.REQUEST_CANCELLED: "The portal user withdrew the request before a decision.",
+    EventKind.REQUEST_APPROVED: "Staff approved the request; `appointment` is the one made.",
+    EventKind.REQUEST_DENIED: "Staff declined the request; its `reason` says why, if given.",
+    EventKind.REQUEST_EXPIRED: "The request's time came while it was still pending.",
+    EventKind.APPOINTMENT_BOOKED: "An appointment was made directly: a portal booking (mode "
+    "MAKE) or createAppointment by staff.",
+    EventKind.APPOINTMENT_CANCELLED: "An appointment was cancelled; its status tells "
+    "CANCELLED from LATE_CANCELLED.",
+}
+strawberry.enum(EventKind, name="AppointmentChange", description="What happened.")
+for _value in EventKind.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _value.description = _CHANGES[EventKind(_value.value)]
 
 
 @strawberry.type(
@@ -39,7 +42,7 @@ strawberry.enum(
     "delivered, so they show the current state (a later change arrives as its own event)."
 )
 class AppointmentEvent:
-    kind: EventKind
+    kind: EventKind = strawberry.field(description="What happened.")
     client_id: strawberry.ID = strawberry.field(
         description="The client the request or appointment is for (a representative of "
         "several clients tells them apart by this)."
@@ -87,7 +90,11 @@ async def as_events(updates: AsyncIterator[AppointmentUpdate]) -> AsyncGenerator
         ) from None
 
 
-@strawberry.type
+@strawberry.type(
+    description="Live updates over WebSocket (graphql-transport-ws, credentials in "
+    "connection_init). graphql-transport-ws sends nothing when a subscription starts: an event "
+    "is heard from the moment the server has registered it."
+)
 class Subscription:
     @strawberry.subscription(
         description="Staff dashboards: every request created, cancelled or decided (approved, "
