@@ -90,6 +90,11 @@ class LocalBus:
     def subscribe(self, *channels: str) -> LocalSubscription:
         return LocalSubscription(self, channels)
 
+    def subscribers(self, channel: str) -> int:
+        """How many subscribers this process has on a channel (graphql-transport-ws does not
+        acknowledge a subscription: tests wait on this before firing)."""
+        return len(self._subscribers.get(channel, ()))
+
     async def publish(self, channel: str, data: dict[str, Any]) -> None:
         self.deliver(Event(channel, data))
 

@@ -104,6 +104,19 @@ async def check_session(
     person deactivated. `touch=False` for re-checks that are not the person's own activity (an
     open socket's timer), so they never keep an idle session alive."""
     session = await Session.filter(token_hash=hash_token(token), revoked_at=None).first()
+    return await _live(session, timeouts, touch=touch)
+
+
+async def recheck(principal: Principal, timeouts: Timeouts) -> Principal | None:
+    """The principal of the same session as it is now: None once the session ended, fewer
+    permissions or clients once they were taken away. Never extends the session (a
+    subscription re-reads its viewer this way before each event)."""
+    session = await Session.filter(id=principal.session_id, revoked_at=None).first()
+    live = await _live(session, timeouts, touch=False)
+    return live.principal if live else None
+
+
+async def _live(session: Session | None, timeouts: Timeouts, *, touch: bool) -> LiveSession | None:
     if session is None:
         return None
     current = now()

@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 
 from app.settings import Settings
 from schema import auth, clients, invitations, recovery, scheduling, settings, staff
+from schema.appointment_events import Subscription
 from schema.errors import PortalSchema, portal_errors
 from schema.execution import LeafFastPath, document_cache, mark_leaves
 from schema.scalars import described_scalars
@@ -53,6 +54,7 @@ def build_schema(config: Settings) -> strawberry.Schema:
     schema = PortalSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(
             disable_field_suggestions=config.is_production, scalar_map=described_scalars()
         ),

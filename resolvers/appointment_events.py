@@ -1,0 +1,148 @@
+"""Live appointment updates: who hears each scheduling event.
+
+resolvers/scheduling.py publishes every change to a request or an appointment after its
+transaction commits, with ids and the kind of change only (never PHI), on two channels: the
+agency's (staff dashboards) and the client's (the client and their representatives).
+
+Hearing: a subscriber re-reads, for every event, its viewer's session (the CURRENT principal:
+a permission or a represented client taken away mid-subscription stops the events at once;
+an ended session ends the subscription) and the changed rows, and passes on only what that
+viewer may see now. The rules themselves are pure functions below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+from uuid import UUID
+
+from models.clients import Client
+from models.enums import Permission
+from models.scheduling import Appointment, AppointmentRequest
+from models.settings import PortalSettings
+from resolvers import access, events
+from resolvers.clients import visible_clients
+from resolvers.events import Event
+from resolvers.principal import Caller, Principal
+from resolvers.scheduling import EventKind, agency_channel, client_channel
+from resolvers.sessions import Timeouts, recheck
+from resolvers.tenancy import parse_id, scoped
+
+M = TypeVar("M", AppointmentRequest, Appointment)
+
+
+@dataclass(frozen=True)
+class AppointmentUpdate:
+    """One event as one viewer may see it: the rows as they are now, read for that viewer."""
+
+    kind: EventKind
+    viewer: Principal
+    client_id: UUID
+    request: AppointmentRequest | None
+    appointment: Appointment | None
+
+
+# Who may see what (pure)
+
+
+def staff_may_see(viewer: Principal, staff_id: UUID, designated_staff_id: UUID | None) -> bool:
+    """The rule resolvers/scheduling.py applies to deciding requests and cancelling
+    appointments, for rows of the viewer's agency (the caller scopes them): the clinician
+    (`staff_id`), MANAGE_ALL_APPOINTMENTS, and for requests the agency's designated staff
+    member (pass None for appointments: the designation is about requests)."""
+    if not viewer.is_staff:
+        return False
+    if viewer.has(Permission.MANAGE_ALL_APPOINTMENTS):
+        return True
+    return viewer.staff_id in (staff_id, designated_staff_id)
+
+
+def portal_may_see(viewer: Principal, client_id: UUID) -> bool:
+    """The client themselves, or a representative of that client."""
+    return not viewer.is_staff and client_id in viewer.client_ids
+
+
+# Subscribing
+
+
+async def staff_updates(caller: Caller, timeouts: Timeouts) -> AsyncIterator[AppointmentUpdate]:
+    """appointmentRequestEvents: staff only (anyone else is refused before anything is heard)."""
+    principal = await access.staff_member(caller, "appointmentRequestEvents")
+    channels = (agency_channel(principal.agency_id),)
+    async for update in _updates(principal, timeouts, channels, _staff_sees):
+        yield update
+
+
+async def portal_updates(caller: Caller, timeouts: Timeouts) -> AsyncIterator[AppointmentUpdate]:
+    """myAppointmentUpdates: portal users only, for the clients they are or represent at the
+    start (a client added later is heard after subscribing again)."""
+    principal = access.signed_in(caller)
+    if principal.is_staff:
+        raise await access.refuse(caller, "myAppointmentUpdates")
+    channels = tuple(client_channel(c) for c in sorted(principal.client_ids))
+    async for update in _updates(principal, timeouts, channels, _portal_sees):
+        yield update
+
+
+async def _updates(
+    principal: Principal,
+    timeouts: Timeouts,
+    channels: tuple[str, ...],
+    sees: Callable[[Principal, AppointmentUpdate], Awaitable[bool]],
+) -> AsyncIterator[AppointmentUpdate]:
+    async with events.subscribe(*channels) as stream:
+        async for event in stream:
+            viewer = await recheck(principal, timeouts)
+            if viewer is None:
+                return  # the session ended; the socket closes too
+            update = await _read(viewer, event)
+            if update is None:
+                continue
+            if await sees(viewer, update):
+                yield update
+
+
+async def _read(viewer: Principal, event: Event) -> AppointmentUpdate | None:
+    """The event's rows, within the viewer's agency; None if the event names nothing there."""
+    try:
+        kind = EventKind(str(event.data.get("kind")))
+    except ValueError:
+        return None
+    request = await _row(AppointmentRequest, viewer.agency_id, event.data.get("request_id"))
+    appointment = await _row(Appointment, viewer.agency_id, event.data.get("appointment_id"))
+    subject = request or appointment
+    if subject is None:
+        return None
+    return AppointmentUpdate(kind, viewer, subject.client_id, request, appointment)
+
+
+async def _row(model: type[M], agency_id: UUID, value: object) -> M | None:
+    uid = parse_id(value) if isinstance(value, str) else None
+    return await scoped(model, agency_id, id=uid).first() if uid else None
+
+
+async def _staff_sees(viewer: Principal, update: AppointmentUpdate) -> bool:
+    if update.request is not None:
+        settings = await scoped(PortalSettings, viewer.agency_id).first()
+        designated = settings.notified_staff_id if settings else None
+        return staff_may_see(viewer, update.request.staff_id, designated)
+    assert update.appointment is not None
+    return staff_may_see(viewer, update.appointment.staff_id, None)
+
+
+async def _portal_sees(viewer: Principal, update: AppointmentUpdate) -> bool:
+    return portal_may_see(viewer, update.client_id)
+
+
+async def client_name(update: AppointmentUpdate) -> str | None:
+    """The client's name if the viewer may see that client (staff: the clients they see in the
+    Client Portal Manager's rule; portal users: their own clients), else None."""
+    viewer = update.viewer
+    if viewer.is_staff:
+        client = await visible_clients(viewer).filter(id=update.client_id).first()
+    elif update.client_id in viewer.client_ids:
+        client = await scoped(Client, viewer.agency_id, id=update.client_id).first()
+    else:
+        client = None
+    return f"{client.first_name} {client.last_name}" if client else None
