@@ -19,9 +19,19 @@ class MailKind(StrEnum):
     SELF_SERVICE = "self_service"
     STAFF_WELCOME = "staff_welcome"
     STAFF_PASSWORD_RESET = "staff_password_reset"  # noqa: S105 - a kind of e-mail
+    # Staff appointment notices (resolvers/notifications.py): what happened, never to whom/when.
+    APPOINTMENT_BOOKED = "appointment_booked"
+    APPOINTMENT_REQUESTED = "appointment_requested"
+    APPOINTMENT_CREATED = "appointment_created"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    REQUEST_APPROVED = "request_approved"
+    REQUEST_DENIED = "request_denied"
+    REQUEST_WITHDRAWN = "request_withdrawn"
+    REQUEST_EXPIRED = "request_expired"
 
 
 _LINK_THAT_EXPIRES = frozenset({"agency_name", "link", "expiry_days"})
+_NAME_AND_LINK = frozenset({"agency_name", "link"})
 
 # Which MailContext fields each kind's wording may use: only those its mail really has.
 PLACEHOLDERS: dict[MailKind, frozenset[str]] = {
@@ -32,6 +42,14 @@ PLACEHOLDERS: dict[MailKind, frozenset[str]] = {
     MailKind.SELF_SERVICE: frozenset({"agency_name", "link"}),
     MailKind.STAFF_WELCOME: _LINK_THAT_EXPIRES,
     MailKind.STAFF_PASSWORD_RESET: _LINK_THAT_EXPIRES,
+    MailKind.APPOINTMENT_BOOKED: _NAME_AND_LINK,
+    MailKind.APPOINTMENT_REQUESTED: _NAME_AND_LINK,
+    MailKind.APPOINTMENT_CREATED: _NAME_AND_LINK,
+    MailKind.APPOINTMENT_CANCELLED: _NAME_AND_LINK,
+    MailKind.REQUEST_APPROVED: _NAME_AND_LINK,
+    MailKind.REQUEST_DENIED: _NAME_AND_LINK,
+    MailKind.REQUEST_WITHDRAWN: _NAME_AND_LINK,
+    MailKind.REQUEST_EXPIRED: _NAME_AND_LINK,
 }
 
 
@@ -84,3 +102,24 @@ DEFAULTS: dict[MailKind, Wording] = {
         "This link expires after {{ expiry_days }} day(s). If it was not you, ignore this e-mail.",
     ),
 }
+
+# The one line each staff appointment notice says. It is the subject of the e-mail to a first
+# address and the whole text to a second ("Phone/SMS") address, typically an e-mail-to-SMS
+# gateway: short, so that with the link it fits in one text message (emails.render.SMS_MAX).
+NOTICE_LINES: dict[MailKind, str] = {
+    MailKind.APPOINTMENT_BOOKED: "A client booked an appointment in the portal.",
+    MailKind.APPOINTMENT_REQUESTED: "A client requested an appointment in the portal.",
+    MailKind.APPOINTMENT_CREATED: "An appointment was added to your calendar.",
+    MailKind.APPOINTMENT_CANCELLED: "An appointment was cancelled.",
+    MailKind.REQUEST_APPROVED: "An appointment request was approved.",
+    MailKind.REQUEST_DENIED: "An appointment request was denied.",
+    MailKind.REQUEST_WITHDRAWN: "A client withdrew an appointment request.",
+    MailKind.REQUEST_EXPIRED: "An appointment request expired without a decision.",
+}
+
+_SEE_IT = (
+    "\nSign in to the {{ agency_name }} staff app with the link below to see it. "
+    "Client details are shown only there, to staff who may see them."
+)
+for _kind, _line in NOTICE_LINES.items():
+    DEFAULTS[_kind] = Wording(_line, _line + _SEE_IT)

@@ -42,6 +42,11 @@ class ErrorCode(StrEnum):
     # recovery and rate limits
     RESET_LINK_INVALID = "RESET_LINK_INVALID"
     RATE_LIMITED = "RATE_LIMITED"
+    # notifications
+    # The staff member notified of portal appointments (PortalSettings.notified_staff) must have
+    # a "send e-mail on appointment change" address: refused when choosing someone without one,
+    # and when clearing it for the one chosen (resolvers/notifications.py).
+    NOTIFICATION_ADDRESS_REQUIRED = "NOTIFICATION_ADDRESS_REQUIRED"
 
 
 @dataclass(frozen=True)
