@@ -105,16 +105,17 @@ DEFAULTS: dict[MailKind, Wording] = {
 
 # The one line each staff appointment notice says. It is the subject of the e-mail to a first
 # address and the whole text to a second ("Phone/SMS") address, typically an e-mail-to-SMS
-# gateway: short, so that with the link it fits in one text message (emails.render.SMS_MAX).
+# gateway: at most 40 characters, so that with a link of up to 119 (a 63-character agency slug
+# under a 36-character base URL) it fits in one text message (emails.render.SMS_MAX).
 NOTICE_LINES: dict[MailKind, str] = {
-    MailKind.APPOINTMENT_BOOKED: "A client booked an appointment in the portal.",
-    MailKind.APPOINTMENT_REQUESTED: "A client requested an appointment in the portal.",
-    MailKind.APPOINTMENT_CREATED: "An appointment was added to your calendar.",
+    MailKind.APPOINTMENT_BOOKED: "New portal appointment booked.",
+    MailKind.APPOINTMENT_REQUESTED: "New portal appointment request.",
+    MailKind.APPOINTMENT_CREATED: "Appointment added to your calendar.",
     MailKind.APPOINTMENT_CANCELLED: "An appointment was cancelled.",
-    MailKind.REQUEST_APPROVED: "An appointment request was approved.",
-    MailKind.REQUEST_DENIED: "An appointment request was denied.",
-    MailKind.REQUEST_WITHDRAWN: "A client withdrew an appointment request.",
-    MailKind.REQUEST_EXPIRED: "An appointment request expired without a decision.",
+    MailKind.REQUEST_APPROVED: "Appointment request approved.",
+    MailKind.REQUEST_DENIED: "Appointment request denied.",
+    MailKind.REQUEST_WITHDRAWN: "Appointment request withdrawn.",
+    MailKind.REQUEST_EXPIRED: "Appointment request expired.",
 }
 
 _SEE_IT = (
