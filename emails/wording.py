@@ -28,6 +28,8 @@ class MailKind(StrEnum):
     REQUEST_DENIED = "request_denied"
     REQUEST_WITHDRAWN = "request_withdrawn"
     REQUEST_EXPIRED = "request_expired"
+    # Fixed wording, no PHI: only that there is news about an appointment request.
+    APPOINTMENT_UPDATE = "appointment_update"
 
 
 _LINK_THAT_EXPIRES = frozenset({"agency_name", "link", "expiry_days"})
@@ -50,6 +52,7 @@ PLACEHOLDERS: dict[MailKind, frozenset[str]] = {
     MailKind.REQUEST_DENIED: _NAME_AND_LINK,
     MailKind.REQUEST_WITHDRAWN: _NAME_AND_LINK,
     MailKind.REQUEST_EXPIRED: _NAME_AND_LINK,
+    MailKind.APPOINTMENT_UPDATE: frozenset({"agency_name", "link"}),
 }
 
 
@@ -100,6 +103,11 @@ DEFAULTS: dict[MailKind, Wording] = {
         "Someone asked to reset the password of the {{ agency_name }} staff account with this "
         "e-mail address.\nUse the link below to choose a new password; it works once.\n"
         "This link expires after {{ expiry_days }} day(s). If it was not you, ignore this e-mail.",
+    ),
+    MailKind.APPOINTMENT_UPDATE: Wording(
+        "An update in your {{ agency_name }} Client Portal",
+        "There is an update about an appointment request in the {{ agency_name }} Client "
+        "Portal. Sign in with the link below to see it.",
     ),
 }
 

@@ -42,6 +42,26 @@ class ErrorCode(StrEnum):
     # recovery and rate limits
     RESET_LINK_INVALID = "RESET_LINK_INVALID"
     RATE_LIMITED = "RATE_LIMITED"
+    # scheduling
+    # An availability window whose end is not after its start, or a time not HH:MM.
+    INVALID_TIME_RANGE = "INVALID_TIME_RANGE"
+    # Two availability windows of one staff member overlap on a weekday (any locations).
+    OVERLAPPING_WINDOWS = "OVERLAPPING_WINDOWS"
+    # A location the staff member does not work at (setStaffLocations).
+    NOT_STAFF_LOCATION = "NOT_STAFF_LOCATION"
+    # The agency's "Clients Can" mode does not allow this (VIEW_ONLY, or the other mode).
+    MODE_FORBIDS = "MODE_FORBIDS"
+    # Not a bookable slot: off the grid, outside availability, past, inside the notice,
+    # beyond the horizon, or a staff member not offering portal availability.
+    SLOT_UNAVAILABLE = "SLOT_UNAVAILABLE"
+    # A bookable slot someone else holds (an appointment or a pending request).
+    SLOT_TAKEN = "SLOT_TAKEN"
+    # Client cancellation is off, or the appointment is not a future scheduled one.
+    NOT_CANCELLABLE = "NOT_CANCELLABLE"
+    # The request was already approved, denied, cancelled or expired.
+    REQUEST_DECIDED = "REQUEST_DECIDED"
+    # A slot range longer than bookableSlots allows (93 days).
+    RANGE_TOO_LONG = "RANGE_TOO_LONG"
     # notifications
     # The staff member notified of portal appointments (PortalSettings.notified_staff) must have
     # a "send e-mail on appointment change" address: refused when choosing someone without one,

@@ -23,7 +23,10 @@ Daylight saving (the location's zone decides)
 - A wall time that happens twice (the fall-back hour, 01:30) is taken at its first occurrence
   for a window's start and at its second for its end, so the window covers every instant whose
   local time lies inside it.
-- Slots are returned in the location's zone, with the offset in force at each.
+- Slots are returned in the location's zone, with the offset in force at each. Compare or
+  subtract them in UTC: Python compares and subtracts two datetimes of the same zone by wall
+  time, ignoring the offset (wrong across a change).
+- Every computation here runs on UTC instants; `held` and `now` may be in any zone.
 """
 
 from __future__ import annotations
@@ -144,11 +147,11 @@ def bookable_slots(
     length = timedelta(minutes=rules.length_minutes)
     step = timedelta(minutes=rules.length_minutes + rules.break_minutes)
     brk = timedelta(minutes=rules.break_minutes)
-    earliest = now + timedelta(hours=rules.notice_hours)
+    earliest = now.astimezone(UTC) + timedelta(hours=rules.notice_hours)
     today = now.astimezone(rules.zone).date()
     last_day = min(last_day, today + timedelta(days=rules.horizon_days))
     first_day = max(first_day, today)
-    taken = _Held(held)
+    taken = _Held(Interval(h.start.astimezone(UTC), h.end.astimezone(UTC)) for h in held)
     by_weekday: dict[int, list[Window]] = {}
     for window in rules.windows:
         by_weekday.setdefault(window.weekday, []).append(window)
@@ -161,14 +164,11 @@ def bookable_slots(
             end = local_instant(day, window.end_minute, rules.zone, latest=True)
             while start + length <= end:
                 if start >= earliest and not taken.overlaps(start, start + length + brk):
-                    slots.append(
-                        Interval(
-                            start.astimezone(rules.zone), (start + length).astimezone(rules.zone)
-                        )
-                    )
+                    slots.append(Interval(start, start + length))
                 start += step
+    # Sorted in UTC: Python compares two datetimes of one zone by wall time, ignoring fold.
     slots.sort()
-    return slots
+    return [Interval(s.start.astimezone(rules.zone), s.end.astimezone(rules.zone)) for s in slots]
 
 
 def is_bookable(
@@ -179,8 +179,9 @@ def is_bookable(
     local_day = start.astimezone(rules.zone).date()
     # A window near midnight may produce a slot whose local date is the day after the window's
     # own day only if the window crossed midnight, which windows never do; one day suffices.
+    wanted = start.astimezone(UTC)
     for slot in bookable_slots(rules, held, now, local_day, local_day):
-        if slot.start == start:
+        if slot.start.astimezone(UTC) == wanted:
             return slot
     return None
 

@@ -7,14 +7,22 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from app.settings import Settings
-from schema import auth, clients, invitations, recovery, settings, staff, tasks
+from schema import auth, clients, invitations, recovery, scheduling, settings, staff, tasks
 from schema.errors import PortalErrors, PortalSchema
 from schema.execution import LeafFastPath, document_cache, mark_leaves
 from schema.text_rule import text_rule_factory
 
 Query = merge_types(
     "Query",
-    (auth.Query, settings.Query, staff.Query, clients.Query, invitations.Query, tasks.Query),
+    (
+        auth.Query,
+        settings.Query,
+        staff.Query,
+        clients.Query,
+        invitations.Query,
+        scheduling.Query,
+        tasks.Query,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -25,6 +33,7 @@ Mutation = merge_types(
         clients.Mutation,
         invitations.Mutation,
         recovery.Mutation,
+        scheduling.Mutation,
         tasks.Mutation,
     ),
 )

@@ -16,7 +16,7 @@ from emails.smtp import PermanentMailError, SmtpConfig, TransientMailError, buil
 from models.enums import TokenState
 from models.invitations import Invitation, PasswordReset
 from models.mail import OutboxMessage
-from resolvers import jobs, outbox, recovery
+from resolvers import jobs, outbox, recovery, scheduling
 from resolvers.clock import now
 
 log = logging.getLogger("portal.worker")
@@ -108,6 +108,13 @@ async def _expire(model: type[Invitation] | type[PasswordReset], what: str) -> i
     return count
 
 
+async def expire_appointment_requests(ctx: dict[str, Any]) -> int:
+    """Pending requests whose time has come: EXPIRED, their slots released (set-based)."""
+    count = await scheduling.expire_requests()
+    log.info("expired %d appointment request(s)", count)
+    return count
+
+
 FUNCTIONS = {
     f.__name__: f
     for f in (
@@ -117,5 +124,6 @@ FUNCTIONS = {
         sweep_outbox,
         expire_invitations,
         expire_password_resets,
+        expire_appointment_requests,
     )
 }
