@@ -82,6 +82,10 @@ class Notices:
     message_ids: list[UUID] = field(default_factory=list)
     task_ids: list[UUID] = field(default_factory=list)
 
+    def add(self, other: Notices) -> None:
+        self.message_ids += other.message_ids
+        self.task_ids += other.task_ids
+
     async def send(self) -> None:
         """Call after the transaction commits: delivers the mail now (the outbox sweep would
         otherwise find it within a minute)."""

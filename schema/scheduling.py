@@ -466,7 +466,12 @@ class Mutation:
     )
     async def book_appointment(self, info: Info, input: BookInput) -> AppointmentPayload:
         work = logic.book_appointment(
-            info.context.caller, input.staff_id, input.location_id, input.start, input.client_id
+            info.context.caller,
+            input.staff_id,
+            input.location_id,
+            input.start,
+            input.client_id,
+            info.context.settings.public_base_url,
         )
         return _appointment_payload(*await attempt(work))
 
@@ -477,7 +482,12 @@ class Mutation:
     )
     async def request_appointment(self, info: Info, input: BookInput) -> AppointmentRequestPayload:
         work = logic.request_appointment(
-            info.context.caller, input.staff_id, input.location_id, input.start, input.client_id
+            info.context.caller,
+            input.staff_id,
+            input.location_id,
+            input.start,
+            input.client_id,
+            info.context.settings.public_base_url,
         )
         return _request_payload(*await attempt(work))
 
@@ -489,7 +499,9 @@ class Mutation:
     async def cancel_appointment_request(
         self, info: Info, input: RequestIdInput
     ) -> AppointmentRequestPayload:
-        return _request_payload(*await attempt(logic.cancel_request(info.context.caller, input.id)))
+        base = info.context.settings.public_base_url
+        work = logic.cancel_request(info.context.caller, input.id, base)
+        return _request_payload(*await attempt(work))
 
     @strawberry.mutation(
         permission_classes=_STAFF,
@@ -535,6 +547,7 @@ class Mutation:
             input.location_id,
             input.start,
             input.minutes,
+            info.context.settings.public_base_url,
         )
         return _appointment_payload(*await attempt(work))
 
@@ -548,5 +561,6 @@ class Mutation:
     async def cancel_appointment(
         self, info: Info, input: CancelAppointmentInput
     ) -> AppointmentPayload:
-        work = logic.cancel_appointment(info.context.caller, input.appointment_id)
+        base = info.context.settings.public_base_url
+        work = logic.cancel_appointment(info.context.caller, input.appointment_id, base)
         return _appointment_payload(*await attempt(work))
