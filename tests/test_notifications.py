@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
+from typing import Any
 
 import pytest
 from tortoise.transactions import in_transaction
@@ -73,30 +74,29 @@ async def scene(
     return Scene(world, desk, clinician)
 
 
+def _slot(world: World) -> dict[str, Any]:
+    """The client, their clinician, the place and the time: what both kinds of row hold."""
+    return {
+        "agency": world.agency,
+        "client": world.client,
+        "staff": world.clinician,
+        "location": world.location,
+        "starts_at": START,
+        "ends_at": START + timedelta(minutes=50),
+    }
+
+
 async def appointment(
     world: World, source: AppointmentSource = AppointmentSource.PORTAL
 ) -> Appointment:
     return await Appointment.create(
-        agency=world.agency,
-        client=world.client,
-        staff=world.clinician,
-        location=world.location,
-        starts_at=START,
-        ends_at=START + timedelta(minutes=50),
-        source=source,
-        created_by_account=world.client_account,
+        **_slot(world), source=source, created_by_account=world.client_account
     )
 
 
 async def request(world: World) -> AppointmentRequest:
     return await AppointmentRequest.create(
-        agency=world.agency,
-        client=world.client,
-        staff=world.clinician,
-        location=world.location,
-        starts_at=START,
-        ends_at=START + timedelta(minutes=50),
-        requested_by_account=world.client_account,
+        **_slot(world), requested_by_account=world.client_account
     )
 
 
