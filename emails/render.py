@@ -42,9 +42,21 @@ MESSAGE_MAX = 5_000
 # Characters of the rendered agency text (subject and message together): a guard on the
 # render itself, whatever the rules at save were when the wording was stored.
 RENDERED_MAX = 50_000
+# Characters of a text message: a notice to a second ("Phone/SMS") address, subject and body
+# together, fits in one.
+SMS_MAX = 160
 
 
-__all__ = ["PLACEHOLDERS", "MailContext", "MailKind", "RenderedMail", "render", "wording_problem"]
+__all__ = [
+    "PLACEHOLDERS",
+    "SMS_MAX",
+    "MailContext",
+    "MailKind",
+    "RenderedMail",
+    "render",
+    "render_text_message",
+    "wording_problem",
+]
 
 
 @dataclass(frozen=True)
@@ -167,3 +179,12 @@ def render_default(context: MailContext, kind: MailKind) -> RenderedMail:
     """Mail whose wording is fixed (staff links): the default wording of its kind."""
     default = wording.DEFAULTS[kind]
     return render(default.subject, default.message, context, kind=kind)
+
+
+def render_text_message(context: MailContext, kind: MailKind) -> RenderedMail:
+    """A staff notice for an e-mail-to-SMS gateway: the kind's one line as the subject and the
+    link as the plain-text body (no HTML part), together at most SMS_MAX characters counting
+    one separator; the link is left out when it would not fit."""
+    subject = wording.NOTICE_LINES[kind]
+    fits = len(subject) + 1 + len(context.link) <= SMS_MAX
+    return RenderedMail(subject=subject, text=context.link if fits else "", html="")

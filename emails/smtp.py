@@ -48,7 +48,8 @@ def build_message(sender: str, to: str, mail: RenderedMail, message_id: str) -> 
     # A stable Message-ID lets a receiving server discard a duplicate after a crash mid-send.
     message["Message-ID"] = message_id
     message.set_content(mail.text)
-    message.add_alternative(mail.html, subtype="html")
+    if mail.html:  # a text message for an SMS gateway has no HTML part
+        message.add_alternative(mail.html, subtype="html")
     return message
 
 

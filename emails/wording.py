@@ -19,6 +19,15 @@ class MailKind(StrEnum):
     SELF_SERVICE = "self_service"
     STAFF_WELCOME = "staff_welcome"
     STAFF_PASSWORD_RESET = "staff_password_reset"  # noqa: S105 - a kind of e-mail
+    # Staff appointment notices (resolvers/notifications.py): what happened, never to whom/when.
+    APPOINTMENT_BOOKED = "appointment_booked"
+    APPOINTMENT_REQUESTED = "appointment_requested"
+    APPOINTMENT_CREATED = "appointment_created"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    REQUEST_APPROVED = "request_approved"
+    REQUEST_DENIED = "request_denied"
+    REQUEST_WITHDRAWN = "request_withdrawn"
+    REQUEST_EXPIRED = "request_expired"
     # Fixed wording, no PHI: only that there is news about an appointment request.
     APPOINTMENT_UPDATE = "appointment_update"
     # To the old address when a staff member's sign-in e-mail changes; it has no link.
@@ -26,6 +35,7 @@ class MailKind(StrEnum):
 
 
 _LINK_THAT_EXPIRES = frozenset({"agency_name", "link", "expiry_days"})
+_NAME_AND_LINK = frozenset({"agency_name", "link"})
 
 # Which MailContext fields each kind's wording may use: only those its mail really has.
 PLACEHOLDERS: dict[MailKind, frozenset[str]] = {
@@ -36,6 +46,14 @@ PLACEHOLDERS: dict[MailKind, frozenset[str]] = {
     MailKind.SELF_SERVICE: frozenset({"agency_name", "link"}),
     MailKind.STAFF_WELCOME: _LINK_THAT_EXPIRES,
     MailKind.STAFF_PASSWORD_RESET: _LINK_THAT_EXPIRES,
+    MailKind.APPOINTMENT_BOOKED: _NAME_AND_LINK,
+    MailKind.APPOINTMENT_REQUESTED: _NAME_AND_LINK,
+    MailKind.APPOINTMENT_CREATED: _NAME_AND_LINK,
+    MailKind.APPOINTMENT_CANCELLED: _NAME_AND_LINK,
+    MailKind.REQUEST_APPROVED: _NAME_AND_LINK,
+    MailKind.REQUEST_DENIED: _NAME_AND_LINK,
+    MailKind.REQUEST_WITHDRAWN: _NAME_AND_LINK,
+    MailKind.REQUEST_EXPIRED: _NAME_AND_LINK,
     MailKind.APPOINTMENT_UPDATE: frozenset({"agency_name", "link"}),
     MailKind.STAFF_EMAIL_CHANGED: frozenset({"agency_name"}),
 }
@@ -100,3 +118,25 @@ DEFAULTS: dict[MailKind, Wording] = {
         "if this wasn't expected, contact your agency.",
     ),
 }
+
+# The one line each staff appointment notice says. It is the subject of the e-mail to a first
+# address and the whole text to a second ("Phone/SMS") address, typically an e-mail-to-SMS
+# gateway: at most 40 characters, so that with a link of up to 119 (a 63-character agency slug
+# under a 36-character base URL) it fits in one text message (emails.render.SMS_MAX).
+NOTICE_LINES: dict[MailKind, str] = {
+    MailKind.APPOINTMENT_BOOKED: "New portal appointment booked.",
+    MailKind.APPOINTMENT_REQUESTED: "New portal appointment request.",
+    MailKind.APPOINTMENT_CREATED: "Appointment added to your calendar.",
+    MailKind.APPOINTMENT_CANCELLED: "An appointment was cancelled.",
+    MailKind.REQUEST_APPROVED: "Appointment request approved.",
+    MailKind.REQUEST_DENIED: "Appointment request denied.",
+    MailKind.REQUEST_WITHDRAWN: "Appointment request withdrawn.",
+    MailKind.REQUEST_EXPIRED: "Appointment request expired.",
+}
+
+_SEE_IT = (
+    "\nSign in to the {{ agency_name }} staff app with the link below to see it. "
+    "Client details are shown only there, to staff who may see them."
+)
+for _kind, _line in NOTICE_LINES.items():
+    DEFAULTS[_kind] = Wording(_line, _line + _SEE_IT)

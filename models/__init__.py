@@ -11,4 +11,5 @@ MODEL_MODULES = [
     "models.mail",
     "models.invitations",
     "models.scheduling",
+    "models.tasks",
 ]

@@ -184,6 +184,14 @@ class ErrorCode(DescribedEnum):
         "RANGE_TOO_LONG",
         "A bookableSlots range longer than 93 days.",
     )
+    # notifications
+    NOTIFICATION_ADDRESS_REQUIRED = (
+        "NOTIFICATION_ADDRESS_REQUIRED",
+        "The staff member notified of portal appointments (AppointmentSettings.notifiedStaffId) "
+        "must have a “send e-mail on appointment change” address: refused when choosing someone "
+        "whose choice is NONE or names an address they lack, and when clearing that choice or "
+        "address for the one chosen.",
+    )
 
 
 @dataclass(frozen=True)

@@ -60,11 +60,12 @@ from models.scheduling import (
 )
 from models.settings import PortalSettings
 from models.staff import Staff, StaffLocation
-from resolvers import access, audit, events, jobs
+from resolvers import access, audit, events, jobs, notifications
 from resolvers.availability import StaffAtLocation, slot_rules
 from resolvers.branding import portal_url
 from resolvers.clock import now
 from resolvers.errors import ErrorCode, UserError, UserErrors
+from resolvers.notifications import Change, Notices
 from resolvers.outbox import queue_mail
 from resolvers.principal import Caller, Principal
 from resolvers.slots import Interval, bookable_slots, hold_of, is_bookable
@@ -287,13 +288,18 @@ async def _portal_booking(
 
 
 async def book_appointment(
-    caller: Caller, staff_id: str, location_id: str | None, start: datetime, client_id: str | None
+    caller: Caller,
+    staff_id: str,
+    location_id: str | None,
+    start: datetime,
+    client_id: str | None,
+    base_url: str,
 ) -> Appointment:
     viewer, at = await _portal_booking(
         caller, AppointmentMode.MAKE, "bookAppointment", staff_id, location_id, start, client_id
     )
 
-    async def work() -> Appointment:
+    async def work() -> tuple[Appointment, Notices]:
         async with in_transaction():
             slot = await _recheck(at, start)
             row = await Appointment.create(
@@ -311,15 +317,21 @@ async def book_appointment(
                 staff_id=at.staff.id, starts_at=hold.start, ends_at=hold.end, appointment_id=row.id
             )
             await audit.record(caller, "appointment.book", "Appointment", row.id)
-            return row
+            return row, await notifications.portal_appointment_booked(row, base_url)
 
-    row = await _hold_or_taken(work)
+    row, notices = await _hold_or_taken(work)
+    await notices.send()
     await _announce(EventKind.APPOINTMENT_BOOKED, row)
     return row
 
 
 async def request_appointment(
-    caller: Caller, staff_id: str, location_id: str | None, start: datetime, client_id: str | None
+    caller: Caller,
+    staff_id: str,
+    location_id: str | None,
+    start: datetime,
+    client_id: str | None,
+    base_url: str,
 ) -> AppointmentRequest:
     viewer, at = await _portal_booking(
         caller,
@@ -331,7 +343,7 @@ async def request_appointment(
         client_id,
     )
 
-    async def work() -> AppointmentRequest:
+    async def work() -> tuple[AppointmentRequest, Notices]:
         async with in_transaction():
             slot = await _recheck(at, start)
             row = await AppointmentRequest.create(
@@ -348,14 +360,15 @@ async def request_appointment(
                 staff_id=at.staff.id, starts_at=hold.start, ends_at=hold.end, request_id=row.id
             )
             await audit.record(caller, "appointment_request.create", "AppointmentRequest", row.id)
-            return row
+            return row, await notifications.portal_appointment_requested(row, base_url)
 
-    row = await _hold_or_taken(work)
+    row, notices = await _hold_or_taken(work)
+    await notices.send()
     await _announce(EventKind.REQUEST_CREATED, row)
     return row
 
 
-async def cancel_request(caller: Caller, request_id: str) -> AppointmentRequest:
+async def cancel_request(caller: Caller, request_id: str, base_url: str) -> AppointmentRequest:
     """The portal user withdraws a pending request of their client."""
     principal = access.signed_in(caller)
     row = await get_scoped(AppointmentRequest, principal.agency_id, request_id)
@@ -370,6 +383,8 @@ async def cancel_request(caller: Caller, request_id: str) -> AppointmentRequest:
         await locked.save(update_fields=["status", "decided_at"])
         await SlotHold.filter(request_id=locked.id).delete()
         await audit.record(caller, "appointment_request.cancel", "AppointmentRequest", locked.id)
+        notices = await notifications.appointment_changed(locked, Change.WITHDRAWN, base_url)
+    await notices.send()
     await _announce(EventKind.REQUEST_CANCELLED, locked)
     return locked
 
@@ -461,7 +476,11 @@ async def approve_request(caller: Caller, request_id: str, base_url: str) -> App
         )
         mail_ids = await _mail_client_update(locked, base_url)
         await audit.record(caller, "appointment_request.approve", "AppointmentRequest", locked.id)
+        notices = await notifications.appointment_changed(
+            locked, Change.APPROVED, base_url, principal.staff_id
+        )
     await _after_decision(mail_ids)
+    await notices.send()
     await _announce(EventKind.REQUEST_APPROVED, locked, appointment_id=appointment.id)
     return locked
 
@@ -485,7 +504,11 @@ async def deny_request(
         await SlotHold.filter(request_id=locked.id).delete()
         mail_ids = await _mail_client_update(locked, base_url)
         await audit.record(caller, "appointment_request.deny", "AppointmentRequest", locked.id)
+        notices = await notifications.appointment_changed(
+            locked, Change.DENIED, base_url, principal.staff_id
+        )
     await _after_decision(mail_ids)
+    await notices.send()
     await _announce(EventKind.REQUEST_DENIED, locked)
     return locked
 
@@ -533,6 +556,7 @@ async def create_appointment(
     location_id: str,
     start: datetime,
     minutes: int | None,
+    base_url: str,
 ) -> Appointment:
     """The staff side of the calendar: any time (windows do not bind staff), never overlapping
     another appointment or pending request of that staff member, break included."""
@@ -561,7 +585,7 @@ async def create_appointment(
     end = begin + timedelta(minutes=length)
     hold = hold_of(begin, end, at.rules.break_minutes)
 
-    async def work() -> Appointment:
+    async def work() -> tuple[Appointment, Notices]:
         async with in_transaction():
             # The break before this appointment: no hold may end within it.
             reach = hold.start - timedelta(minutes=at.rules.break_minutes)
@@ -583,9 +607,13 @@ async def create_appointment(
                 staff_id=staff.id, starts_at=hold.start, ends_at=hold.end, appointment_id=row.id
             )
             await audit.record(caller, "appointment.create", "Appointment", row.id)
-            return row
+            notices = await notifications.appointment_changed(
+                row, Change.CREATED, base_url, principal.staff_id
+            )
+            return row, notices
 
-    row = await _hold_or_taken(work)
+    row, notices = await _hold_or_taken(work)
+    await notices.send()
     await _announce(EventKind.APPOINTMENT_BOOKED, row)
     return row
 
@@ -593,7 +621,7 @@ async def create_appointment(
 # --- cancellation (both sides) -----------------------------------------------------------------
 
 
-async def cancel_appointment(caller: Caller, appointment_id: str) -> Appointment:
+async def cancel_appointment(caller: Caller, appointment_id: str, base_url: str) -> Appointment:
     """Staff (the clinician or MANAGE_ALL_APPOINTMENTS): CANCELLED. A portal user, when the
     agency allows client cancellation, for a future appointment of their client: LATE_CANCELLED
     inside the late-cancellation window (hours before the start), otherwise CANCELLED."""
@@ -624,6 +652,10 @@ async def cancel_appointment(caller: Caller, appointment_id: str) -> Appointment
         )
         await SlotHold.filter(appointment_id=locked.id).delete()
         await audit.record(caller, "appointment.cancel", "Appointment", locked.id)
+        notices = await notifications.appointment_changed(
+            locked, Change.CANCELLED, base_url, principal.staff_id
+        )
+    await notices.send()
     await _announce(EventKind.APPOINTMENT_CANCELLED, locked)
     return locked
 
@@ -702,10 +734,12 @@ async def portal_scheduling(caller: Caller, client_id: str | None) -> PortalSche
 # --- expiry (cron) -----------------------------------------------------------------------------
 
 
-async def expire_requests(limit: int = 10_000) -> int:
+async def expire_requests(base_url: str, limit: int = 10_000) -> int:
     """Pending requests whose time has come become EXPIRED and release their holds: set-based,
-    one batch per run; an event per expired request after commit."""
+    one batch per run; an event per expired request after commit. Their clinicians are
+    notified (staff notices, written in the same transaction)."""
     at = now()
+    notices = Notices()
     async with in_transaction():
         ids = (
             await AppointmentRequest.filter(status=RequestStatus.PENDING, starts_at__lte=at)
@@ -717,6 +751,11 @@ async def expire_requests(limit: int = 10_000) -> int:
                 status=RequestStatus.EXPIRED, decided_at=at
             )
             await SlotHold.filter(request_id__in=ids).delete()
+            for expired in await AppointmentRequest.filter(id__in=ids):
+                notices.add(
+                    await notifications.appointment_changed(expired, Change.EXPIRED, base_url)
+                )
+    await notices.send()
     if ids:
         for row in await AppointmentRequest.filter(id__in=ids):
             await _announce(EventKind.REQUEST_EXPIRED, row)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -15,7 +17,7 @@ from models.enums import PortalModule
 from models.forms import FormTemplate
 from models.settings import AgencyLogo, AgencySetup, PortalSettings
 from models.staff import Staff
-from resolvers import audit, defaults
+from resolvers import audit, defaults, notifications
 from resolvers import validation as check
 from resolvers.errors import Collector, ErrorCode, UserError, UserErrors
 from resolvers.principal import Caller, Principal
@@ -32,6 +34,8 @@ class SettingsView:
     settings: PortalSettings
     logo: AgencyLogo | None
     forms: list[FormTemplate]
+    # Why nobody (or not everybody asked for) hears of portal appointments; None when fine.
+    notification_warning: str | None = None
 
 
 async def settings_view(agency_id: UUID) -> SettingsView:
@@ -40,6 +44,7 @@ async def settings_view(agency_id: UUID) -> SettingsView:
         settings=await portal_settings(agency_id),
         logo=await logo(agency_id),
         forms=await form_templates(agency_id),
+        notification_warning=await notifications.notification_warning(agency_id),
     )
 
 
@@ -60,15 +65,27 @@ async def logo(agency_id: UUID) -> AgencyLogo | None:
     return await AgencyLogo.get_or_none(agency_id=agency_id)
 
 
+Recheck = Callable[[], Awaitable[None]]
+
+
 async def _save(
-    caller: Caller, model: type[M], section: str, changes: dict[str, Any], c: Collector
+    caller: Caller,
+    model: type[M],
+    section: str,
+    changes: dict[str, Any],
+    c: Collector,
+    lock_first: Recheck | None = None,
 ) -> M:
-    """Refuses the whole update if any field failed; otherwise writes it in one transaction."""
+    """Refuses the whole update if any field failed; otherwise writes it in one transaction.
+    `lock_first` runs in it before the settings row is locked (rows it locks come first, the
+    order every other writer uses) and may refuse with UserErrors."""
     principal = caller.principal
     assert principal is not None
     _refuse_nulls(c, model, changes)
     c.raise_if_any()
     async with in_transaction():
+        if lock_first is not None:
+            await lock_first()
         row = await model.select_for_update().get(agency_id=principal.agency_id)
         row.update_from_dict(changes)
         await row.save()
@@ -127,20 +144,39 @@ async def update_appointments(caller: Caller, changes: dict[str, Any]) -> Portal
     check.text(c, changes, "cancellation_message", check.MESSAGE_MAX, required=False)
     if changes.get("cancellation_message") is None and "cancellation_message" in changes:
         changes["cancellation_message"] = ""
+    recheck = None
     if "notified_staff_id" in changes:
-        await _notified_staff(c, principal, changes)
-    return await _save(caller, PortalSettings, "appointments", changes, c)
+        recheck = await _notified_staff(c, principal, changes)
+    return await _save(caller, PortalSettings, "appointments", changes, c, recheck)
 
 
-async def _notified_staff(c: Collector, principal: Principal, changes: dict[str, Any]) -> None:
+async def _notified_staff(
+    c: Collector, principal: Principal, changes: dict[str, Any]
+) -> Recheck | None:
+    """An active staff member of the agency with an appointment e-mail address (the spec makes
+    it required); returns the same check, to repeat under a lock inside the transaction."""
     value = changes["notified_staff_id"]
     if value is None:
-        return
+        return None
     staff = await get_scoped(Staff, principal.agency_id, value)
-    if staff is None or not staff.is_active:
+    if staff is None:
         c.add(ErrorCode.NOT_FOUND, "notifiedStaffId", "No such staff member in this agency.")
-    else:
-        changes["notified_staff_id"] = staff.id
+        return None
+    problem = notifications.designation_problem(staff, "notifiedStaffId")
+    if problem is not None:
+        c.errors.append(problem)
+        return None
+    changes["notified_staff_id"] = staff.id
+    return partial(_still_designatable, staff.id)
+
+
+async def _still_designatable(staff_id: UUID) -> None:
+    """Locks the staff row, so a concurrent change of their e-mail choice or deactivation
+    waits for this save (and then sees the designation), and checks them again."""
+    staff = await Staff.select_for_update().get(id=staff_id)
+    problem = notifications.designation_problem(staff, "notifiedStaffId")
+    if problem is not None:
+        raise UserErrors([problem])
 
 
 async def update_messaging(caller: Caller, changes: dict[str, Any]) -> PortalSettings:

@@ -28,7 +28,7 @@ from emails.render import MailContext, MailKind, render_default
 from models.agency import Agency, Location
 from models.enums import AppointmentNotification, Permission
 from models.staff import Staff, StaffLocation
-from resolvers import access, audit, jobs, staff_passwords
+from resolvers import access, audit, jobs, notifications, staff_passwords
 from resolvers import validation as check
 from resolvers.errors import Collector, ErrorCode, UserError, UserErrors
 from resolvers.outbox import queue_mail
@@ -216,6 +216,10 @@ async def _save(caller: Caller, staff: Staff, changes: dict[str, Any], action: s
                 # Either way no earlier token works again: deactivation ends the sessions, and
                 # reactivation ends any left from before sessions were revoked on deactivation.
                 await revoke_all(staff_id=staff.id)
+            # Nobody inactive hears of portal appointments: portalSettings then warns.
+            cleared = active_changed and await notifications.staff_deactivated(staff)
+            if cleared:
+                await audit.record(caller, "settings.notified_staff.clear", "Staff", staff.id)
     except IntegrityError as exc:  # a concurrent save took the address first
         raise _duplicate_email() from exc
     if notice_id is not None:
@@ -342,6 +346,13 @@ async def update_notifications(
         if notification == AppointmentNotification.SECOND_EMAIL and not row.second_email:
             message = "Add a second e-mail address before sending appointment e-mail there."
             error = UserError(ErrorCode.SECOND_EMAIL_REQUIRED, message, "notification")
+            raise UserErrors([error])
+        if notification == AppointmentNotification.NONE and await notifications.is_designated(row):
+            message = (
+                "This staff member gets a message when a client makes or requests an "
+                "appointment (Client Portal Settings): choose someone else there first."
+            )
+            error = UserError(ErrorCode.NOTIFICATION_ADDRESS_REQUIRED, message, "notification")
             raise UserErrors([error])
         row.appointment_notification = notification
         await row.save(update_fields=["appointment_notification"])

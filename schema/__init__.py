@@ -7,7 +7,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from app.settings import Settings
-from schema import auth, clients, invitations, recovery, scheduling, settings, staff
+from schema import auth, clients, invitations, recovery, scheduling, settings, staff, tasks
 from schema.appointment_events import Subscription
 from schema.errors import PortalSchema, portal_errors
 from schema.execution import LeafFastPath, document_cache, mark_leaves
@@ -23,6 +23,7 @@ Query = merge_types(
         clients.Query,
         invitations.Query,
         scheduling.Query,
+        tasks.Query,
     ),
 )
 Mutation = merge_types(
@@ -35,6 +36,7 @@ Mutation = merge_types(
         invitations.Mutation,
         recovery.Mutation,
         scheduling.Mutation,
+        tasks.Mutation,
     ),
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]

@@ -660,7 +660,12 @@ class Mutation:
         input: Annotated[BookInput, strawberry.argument(description="The slot to book.")],
     ) -> AppointmentPayload:
         work = logic.book_appointment(
-            info.context.caller, input.staff_id, input.location_id, input.start, input.client_id
+            info.context.caller,
+            input.staff_id,
+            input.location_id,
+            input.start,
+            input.client_id,
+            info.context.settings.public_base_url,
         )
         return _appointment_payload(*await attempt(work))
 
@@ -675,7 +680,12 @@ class Mutation:
         input: Annotated[BookInput, strawberry.argument(description="The slot to request.")],
     ) -> AppointmentRequestPayload:
         work = logic.request_appointment(
-            info.context.caller, input.staff_id, input.location_id, input.start, input.client_id
+            info.context.caller,
+            input.staff_id,
+            input.location_id,
+            input.start,
+            input.client_id,
+            info.context.settings.public_base_url,
         )
         return _request_payload(*await attempt(work))
 
@@ -692,7 +702,9 @@ class Mutation:
             RequestIdInput, strawberry.argument(description="The request to withdraw.")
         ],
     ) -> AppointmentRequestPayload:
-        return _request_payload(*await attempt(logic.cancel_request(info.context.caller, input.id)))
+        base = info.context.settings.public_base_url
+        work = logic.cancel_request(info.context.caller, input.id, base)
+        return _request_payload(*await attempt(work))
 
     @strawberry.mutation(
         permission_classes=_STAFF,
@@ -755,6 +767,7 @@ class Mutation:
             input.location_id,
             input.start,
             input.minutes,
+            info.context.settings.public_base_url,
         )
         return _appointment_payload(*await attempt(work))
 
@@ -774,5 +787,6 @@ class Mutation:
             CancelAppointmentInput, strawberry.argument(description="The appointment.")
         ],
     ) -> AppointmentPayload:
-        work = logic.cancel_appointment(info.context.caller, input.appointment_id)
+        base = info.context.settings.public_base_url
+        work = logic.cancel_appointment(info.context.caller, input.appointment_id, base)
         return _appointment_payload(*await attempt(work))

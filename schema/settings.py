@@ -18,7 +18,6 @@ from models.enums import (
 )
 from models.forms import FormTemplate
 from models.settings import AgencySetup as AgencySetupRow
-from models.settings import PortalSettings as PortalSettingsRow
 from resolvers import branding as branding_logic
 from resolvers import settings as logic
 from schema.common import UserError, attempt, changes, gid
@@ -110,6 +109,13 @@ class AppointmentSettings:
     min_notice_hours: int = strawberry.field(
         description="Minimum notice, in hours: the portal offers no slot starting sooner than "
         "this from now (0 means any future slot). Beyond the spec."
+    )
+    notification_warning: str | None = strawberry.field(
+        description="Null when the staff member chosen in notifiedStaffId gets every "
+        "appointment notice the Setup tab (agencySetup) asks for. Otherwise a sentence the "
+        "settings page can show: the Setup tab's notify by e-mail on new appointment is NO "
+        "(nobody is notified), nobody is chosen (or the one chosen was deactivated), or the one "
+        "chosen has no appointment e-mail address while the Setup tab notifies by e-mail."
     )
 
 
@@ -240,9 +246,12 @@ class PortalBranding:
     portal_url: str = strawberry.field(description="The portal's sign-in page for this agency.")
 
 
-def _pick(row: Any, cls: type[Any]) -> Any:
-    names = [f.python_name for f in cls.__strawberry_definition__.fields]
-    return cls(**{name: getattr(row, name) for name in names})
+def _pick(row: Any, cls: type[Any], **given: Any) -> Any:
+    """The GraphQL type from a row's fields of the same names, except those `given`."""
+    names = [
+        f.python_name for f in cls.__strawberry_definition__.fields if f.python_name not in given
+    ]
+    return cls(**{name: getattr(row, name) for name in names}, **given)
 
 
 def _visibility(form: FormTemplate) -> FormVisibility:
@@ -274,10 +283,14 @@ def _branding(view: logic.SettingsView, base_url: str) -> BrandingSettings:
     )
 
 
-def _appointments(row: PortalSettingsRow) -> AppointmentSettings:
-    section: AppointmentSettings = _pick(row, AppointmentSettings)
-    staff_id = row.notified_staff_id
-    section.notified_staff_id = gid(staff_id) if staff_id else None
+def _appointments(view: logic.SettingsView) -> AppointmentSettings:
+    staff_id = view.settings.notified_staff_id
+    section: AppointmentSettings = _pick(
+        view.settings,
+        AppointmentSettings,
+        notified_staff_id=gid(staff_id) if staff_id else None,
+        notification_warning=view.notification_warning,
+    )
     return section
 
 
@@ -286,7 +299,7 @@ def to_portal_settings(view: logic.SettingsView, base_url: str) -> PortalSetting
     return PortalSettings(
         branding=_branding(view, base_url),
         invitations=_pick(row, InvitationSettings),
-        appointments=_appointments(row),
+        appointments=_appointments(view),
         messaging=_pick(row, MessagingSettings),
         modules=ModuleSettings(enabled_modules=[PortalModule(m) for m in row.enabled_modules]),
         utilities=_pick(row, UtilitySettings),
@@ -349,7 +362,10 @@ class UpdateAppointmentSettingsInput:
     notified_staff_id: strawberry.ID | None = strawberry.field(
         default=UNSET,
         description="New AppointmentSettings.notifiedStaffId: an active staff member of the "
-        "agency (NOT_FOUND otherwise). Null clears it; left out, unchanged.",
+        "agency (NOT_FOUND otherwise) whose appointment e-mail choice "
+        "(updateStaffAppointmentNotifications) names an address they have "
+        "(NOTIFICATION_ADDRESS_REQUIRED otherwise). Null clears it, and then nobody is "
+        "notified (see notificationWarning); left out, unchanged.",
     )
     max_days_in_future: int | None = _new(
         "AppointmentSettings.maxDaysInFuture, in days (1 to 365, else OUT_OF_RANGE)"

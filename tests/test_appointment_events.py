@@ -515,7 +515,7 @@ async def test_a_representative_of_another_client_hears_nothing_of_it(
         await sock.acknowledged()
         op = await subscribed(sock, MY_UPDATES, client_channel(other.id))
         await decide(web, clinician, robins)
-        await expire_requests()
+        await expire_requests("https://portal.test")
         event = await next_event(sock, op, "myAppointmentUpdates")
     assert event["kind"] == "REQUEST_EXPIRED"
     assert (event["request"]["id"], event["clientId"]) == (str(theirs.id), str(other.id))

@@ -454,7 +454,7 @@ async def test_a_pending_request_expires_when_its_time_comes(api: Api) -> None:
     world, _, client = await ready(api, AppointmentMode.REQUEST)
     request = await request_ten(api, world, client)
     set_clock(lambda: datetime(2026, 6, 1, 15, 0, tzinfo=UTC))  # 10:00 in Chicago
-    assert await expire_appointment_requests({}) >= 1
+    assert await expire_appointment_requests({"base_url": "https://portal.test"}) >= 1
     row = await AppointmentRequest.get(id=request["id"])
     assert row.status == RequestStatus.EXPIRED
     assert not await SlotHold.filter(request_id=row.id).exists()

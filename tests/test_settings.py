@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from app.settings import Settings
 from models.audit import AuditEvent
-from models.enums import AuditOutcome, Permission
+from models.enums import AppointmentNotification, AuditOutcome, Permission
 from models.forms import FormTemplate
 from schema import build_schema
 from tests.factories import Api, World, image_bytes, make_staff, make_world, upload
@@ -254,8 +254,10 @@ async def test_invitation_settings_round_trip(api: Api) -> None:
 
 
 async def test_appointment_settings_round_trip_and_clearing(api: Api) -> None:
-    # given
+    # given a clinician whose appointment e-mail goes to their first address
     world = await make_world()
+    world.clinician.appointment_notification = AppointmentNotification.FIRST_EMAIL
+    await world.clinician.save()
     token = await api.staff_token(world.agency, "champion@a.test")
     wanted = {
         "appointmentMode": "REQUEST",

@@ -110,7 +110,7 @@ async def _expire(model: type[Invitation] | type[PasswordReset], what: str) -> i
 
 async def expire_appointment_requests(ctx: dict[str, Any]) -> int:
     """Pending requests whose time has come: EXPIRED, their slots released (set-based)."""
-    count = await scheduling.expire_requests()
+    count = await scheduling.expire_requests(ctx["base_url"])
     log.info("expired %d appointment request(s)", count)
     return count
 
