@@ -23,6 +23,7 @@ from tortoise import Tortoise
 
 from app.db import tortoise_config
 from app.jobs import job_context
+from app.pubsub import running_bus
 from app.settings import Settings
 from emails.smtp import close_pools
 from resolvers import jobs
@@ -69,24 +70,30 @@ async def _abandon(worker: Worker) -> None:
 async def supervise(settings: Settings) -> None:
     """Runs Workers one after another until cancelled."""
     orm = await Tortoise.init(config=tortoise_config(settings.database_url))
-    wait = FIRST_WAIT_SECONDS
     try:
-        while True:
-            worker = _worker(settings)
-            try:
-                await worker.main()
-                return  # only a burst worker returns
-            except REDIS_DOWN as exc:
-                connected = "redis" in worker.ctx
-                log.warning("Redis unreachable (%s); worker restarts in %.0f s", exc, wait)
-            finally:
-                await _abandon(worker)
-            wait = FIRST_WAIT_SECONDS if connected else min(wait * 2, LONGEST_WAIT_SECONDS)
-            await asyncio.sleep(wait)
+        # Jobs publish what they change (an expired request) to every API process's subscribers.
+        async with running_bus(settings):
+            await _run_workers(settings)
     finally:
         jobs.install(None)
         await close_pools()
         await orm.close_connections()
+
+
+async def _run_workers(settings: Settings) -> None:
+    wait = FIRST_WAIT_SECONDS
+    while True:
+        worker = _worker(settings)
+        try:
+            await worker.main()
+            return  # only a burst worker returns
+        except REDIS_DOWN as exc:
+            connected = "redis" in worker.ctx
+            log.warning("Redis unreachable (%s); worker restarts in %.0f s", exc, wait)
+        finally:
+            await _abandon(worker)
+        wait = FIRST_WAIT_SECONDS if connected else min(wait * 2, LONGEST_WAIT_SECONDS)
+        await asyncio.sleep(wait)
 
 
 def run(settings: Settings) -> None:
