@@ -148,9 +148,11 @@ async def _parse_windows(
         elif not 0 <= item.weekday <= 6:
             c.add(ErrorCode.OUT_OF_RANGE, f"{where}.weekday", "A weekday is 0 to 6.")
         elif start is None or end is None or start >= end or start >= MINUTES_PER_DAY:
+            # The field at fault: an unreadable start (or 24:00 as a start), else the end.
+            at_fault = "start" if start is None or start >= MINUTES_PER_DAY else "end"
             c.add(
                 ErrorCode.INVALID_TIME_RANGE,
-                f"{where}.end",
+                f"{where}.{at_fault}",
                 "Times are HH:MM (24:00 for midnight at the end) and the end is after the start.",
             )
         else:

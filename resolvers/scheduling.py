@@ -564,7 +564,12 @@ async def create_appointment(
     assert principal.staff_id is not None
     client = await get_scoped(Client, principal.agency_id, client_id)
     staff = await get_scoped(Staff, principal.agency_id, staff_id or str(principal.staff_id))
-    if client is None or staff is None or not await _staff_may_book(principal, client, staff):
+    if (
+        client is None
+        or staff is None
+        or not staff.is_active
+        or not await _staff_may_book(principal, client, staff)
+    ):
         raise await access.refuse(caller, "createAppointment")
     if start.tzinfo is None:
         raise _error(ErrorCode.INVALID, "Give the time with its offset.", "start")

@@ -15,9 +15,9 @@ from models.agency import Location
 from models.clients import CareTeamMember, Client, Representative
 from models.enums import AppointmentMode, Permission, PortalAccountKind
 from models.mail import OutboxMessage
-from models.scheduling import AppointmentRequest, RequestStatus, SlotHold
+from models.scheduling import Appointment, AppointmentRequest, RequestStatus, SlotHold
 from models.settings import PortalSettings
-from models.staff import StaffLocation
+from models.staff import Staff, StaffLocation
 from resolvers.clock import set_clock
 from tests.factories import PASSWORD_HASH, Api, World, make_staff, make_world
 from tests.mailbox import Mailbox
@@ -171,7 +171,7 @@ async def test_a_clinician_sets_and_reads_their_availability(api: Api) -> None:
     ("window", "extra", "expected"),
     [
         ({"start": "12:00", "end": "09:00"}, {}, ("INVALID_TIME_RANGE", "windows.0.end")),
-        ({"start": "9am", "end": "12:00"}, {}, ("INVALID_TIME_RANGE", "windows.0.end")),
+        ({"start": "9am", "end": "12:00"}, {}, ("INVALID_TIME_RANGE", "windows.0.start")),
         ({"locationId": "elsewhere"}, {}, ("NOT_STAFF_LOCATION", "windows.0.locationId")),
         ({}, {"appointmentMinutes": 2}, ("OUT_OF_RANGE", "appointmentMinutes")),
         ({}, {"breakMinutes": 241}, ("OUT_OF_RANGE", "breakMinutes")),
@@ -560,3 +560,47 @@ async def test_past_and_future_appointments(api: Api) -> None:
     past = (await api.data(MY_APPOINTMENTS, {"when": "PAST"}, client))["myAppointments"]
     assert [a["id"] for a in past] == [booked["id"]]
     assert (await api.data(MY_APPOINTMENTS, {"when": "FUTURE"}, client))["myAppointments"] == []
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "0999-12-31", "3000-01-01", "9999-12-31"])
+async def test_dates_at_the_edge_of_the_calendar_are_refused_not_crashed(
+    api: Api, day: str
+) -> None:
+    # seen: 9999-12-31 overflowed day arithmetic inside the resolvers (a masked 500)
+    world, _, client = await ready(api)
+    staff = await api.staff_token(world.agency, "champion@a.test")
+    asked = {"from": day, "to": day}
+    slots = await api.post(SLOTS, monday(world, **asked), client)
+    book = await api.post(BOOK, slot_input(world, f"{day}T00:00:00+14:00"), client)
+    create = await api.post(
+        CREATE,
+        {
+            "input": {
+                "clientId": str(world.client.id),
+                "staffId": str(world.clinician.id),
+                "locationId": str(world.location.id),
+                "start": f"{day}T23:59:00-12:00",
+            }
+        },
+        staff,
+    )
+    for answer in (slots, book, create):
+        assert answer["data"] is None, answer
+        assert "years 1000 to 2999" in answer["errors"][0]["message"], answer
+
+
+async def test_no_appointment_is_made_with_an_inactive_staff_member(api: Api) -> None:
+    # seen: a manager booked a deactivated clinician through createAppointment
+    world, _, _ = await ready(api)
+    champion = await api.staff_token(world.agency, "champion@a.test")
+    await Staff.filter(id=world.clinician.id).update(is_active=False)
+    variables = {
+        "input": {
+            "clientId": str(world.client.id),
+            "staffId": str(world.clinician.id),
+            "locationId": str(world.location.id),
+            "start": "2026-06-02T13:00:00-05:00",
+        }
+    }
+    assert await api.error_code(CREATE, variables, champion) == "FORBIDDEN"
+    assert not await Appointment.filter(staff_id=world.clinician.id).exists()
