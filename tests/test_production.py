@@ -34,7 +34,14 @@ from tests.mailbox import free_port
 from workers.jobs import deliver_email
 
 REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# The newest installed server, as .ci/run picks it (Debian installs /usr/lib/postgresql/<n>/bin).
+PG_BIN = max(
+    Path("/usr/lib/postgresql").glob("*/bin"),
+    key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    default=Path("/usr/lib/postgresql/15/bin"),
+)
+# initdb refuses root; runuser (util-linux) lives in sbin, which a user's PATH may not hold.
+RUNUSER = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
 
 SCHEMA_NAME = "{ __schema { queryType { name } } }"
 TYPE_NAME = '{ __type(name: "Query") { name } }'
@@ -291,7 +298,7 @@ class PrivatePostgres:
         self.as_postgres: list[str] = []
         if os.geteuid() == 0:  # initdb refuses root
             shutil.chown(self.dir, "postgres", "postgres")
-            self.as_postgres = ["runuser", "-u", "postgres", "--"]
+            self.as_postgres = [RUNUSER or "runuser", "-u", "postgres", "--"]
 
     def _run(self, *args: str) -> None:
         subprocess.run([*self.as_postgres, *args], check=True, capture_output=True, timeout=120)
@@ -341,7 +348,7 @@ class PrivatePostgres:
 
 @pytest.fixture
 def private_postgres() -> Iterator[PrivatePostgres]:
-    if not (PG_BIN / "initdb").exists():
+    if not (PG_BIN / "initdb").exists() or (os.geteuid() == 0 and RUNUSER is None):
         if REQUIRED:
             pytest.fail(f"PostgreSQL binaries missing in {PG_BIN}")
         pytest.skip(f"PostgreSQL binaries missing in {PG_BIN}")
