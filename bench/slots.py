@@ -10,7 +10,8 @@ portalLogin as the client whose care team holds all 50 clinicians, and asks, ove
   b  bookableSlots of each of the 50 clinicians for 30 days at the location, one request per
      clinician, one after another (what the portal's location calendar loads);
   b6 the same 50 requests with 6 at a time (a browser's connections per host): wall time only,
-     since requests interleave in the one worker.
+     since requests interleave in the one worker;
+  c  one location-wide bookableSlots (no staffId) for the same 50 clinicians over 30 days.
 
 Server time is measured in the server process around the ASGI app call (bench.slots_server
 .Measured): elapsed (perf_counter) and CPU of the process (process_time). Client time is the
@@ -41,6 +42,7 @@ from bench.run import HOST, free_port
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/portal_bench"
 TARGET_A_MS = 30.0
 TARGET_B_MS = 150.0
+TARGET_C_MS = 150.0
 RANGES = (7, 30, 60, 90)
 BROWSER_CONNECTIONS = 6
 
@@ -69,16 +71,18 @@ class Bench:
         self.first_day = datetime.now(ZoneInfo(world["time_zone"])).date() + timedelta(days=1)
         self.client_ms: dict[str, float] = {}
 
-    async def slots(self, staff_index: int, days: int, tag: str) -> list[dict[str, Any]]:
+    async def slots(self, staff_index: int | None, days: int, tag: str) -> list[dict[str, Any]]:
+        """One staff member's slots; staff_index None: the whole location's (case c)."""
         last = self.first_day + timedelta(days=days - 1)
-        variables = {
+        variables: dict[str, Any] = {
             "input": {
-                "staffId": self.world["staff_ids"][staff_index],
                 "locationId": self.world["location_id"],
                 "from": self.first_day.isoformat(),
                 "to": last.isoformat(),
             }
         }
+        if staff_index is not None:
+            variables["input"]["staffId"] = self.world["staff_ids"][staff_index]
         headers = {"Authorization": f"Bearer {self.token}", "x-bench-id": tag}
         started = time.perf_counter()
         response = await self.http.post(
@@ -142,12 +146,12 @@ def wait_ready(base: str, server: subprocess.Popen[bytes], folder: Path) -> None
 
 
 async def statements_by_range(bench: Bench) -> dict[str, Any]:
-    """Per range length, the statements of one request for the busiest and a lighter clinician,
-    twice each: a count that grew with the range would show here."""
+    """Per range length, the statements of one request for the busiest and a lighter clinician
+    and the whole location (c), twice each: a count that grew with the range would show here."""
     counts: dict[str, dict[str, list[int]]] = {}
     slot_counts: dict[str, dict[str, int]] = {}
     for days in RANGES:
-        for who, index in (("busiest", 0), ("other", 1)):
+        for who, index in (("busiest", 0), ("other", 1), ("location", None)):
             for attempt in range(2):
                 found = await bench.slots(index, days, f"s:{days}:{who}:{attempt}")
                 slot_counts.setdefault(str(days), {})[who] = len(found)
@@ -175,6 +179,7 @@ async def measure(base: str, world: dict[str, Any], rounds: int, repeat: int) ->
         for i in range(5):
             await bench.slots(0, 90, f"w:{i}")
         await bench.location_calendar("w:b")
+        await bench.slots(None, 30, "w:c")
         await bench.records()
         by_range = await statements_by_range(bench)
 
@@ -184,13 +189,17 @@ async def measure(base: str, world: dict[str, Any], rounds: int, repeat: int) ->
         b_cpu_totals: list[float] = []
         b_walls: list[float] = []
         b6_walls: list[float] = []
-        a_slots = b_slots = 0
+        c: list[dict[str, Any]] = []
+        a_slots = b_slots = c_slots = 0
         for r in range(rounds):
             for i in range(repeat):
                 a_slots = len(await bench.slots(0, 90, f"a:{r}:{i}"))
             b_walls.append(await bench.location_calendar(f"b:{r}"))
             b6_walls.append(await bench.location_calendar_parallel(f"b6:{r}"))
+            for i in range(repeat):
+                c_slots = len(await bench.slots(None, 30, f"c:{r}:{i}"))
             records = await bench.records()
+            c += [v for k, v in records.items() if k.startswith("c:")]
             a += [v for k, v in records.items() if k.startswith("a:")]
             this_b = [v for k, v in records.items() if k.startswith("b:")]
             b += this_b
@@ -201,9 +210,11 @@ async def measure(base: str, world: dict[str, Any], rounds: int, repeat: int) ->
         await bench.records()
         a_client = [v for k, v in bench.client_ms.items() if k.startswith("a:")]
         b_client = [v for k, v in bench.client_ms.items() if k.startswith("b:")]
+        c_client = [v for k, v in bench.client_ms.items() if k.startswith("c:")]
 
     a_ms = summary([v["ms"] for v in a])
     b_total = summary(b_totals)
+    c_ms = summary([v["ms"] for v in c])
     return {
         "a_one_clinician_90_days": {
             "slots_listed": a_slots,
@@ -227,6 +238,16 @@ async def measure(base: str, world: dict[str, Any], rounds: int, repeat: int) ->
             "target_ms": TARGET_B_MS,
             "target_met_by_median_total": b_total["median"] < TARGET_B_MS,
         },
+        "c_location_wide_50_clinicians_30_days": {
+            "slots_listed": c_slots,
+            "same_slots_as_b": c_slots == b_slots,
+            "server_ms": c_ms,
+            "server_cpu_ms": summary([v["cpu_ms"] for v in c]),
+            "client_round_trip_ms": summary(c_client),
+            "statements": sorted({v["statements"] for v in c}),
+            "target_ms": TARGET_C_MS,
+            "target_met_by_median": c_ms["median"] < TARGET_C_MS,
+        },
         "by_range_length": by_range,
     }
 
@@ -236,7 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     p.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
     p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--repeat", type=int, default=5, help="(a) requests per round")
+    p.add_argument("--repeat", type=int, default=5, help="(a) and (c) requests per round")
     args = p.parse_args(argv)
     rounds, repeat = max(1, min(args.rounds, 50)), max(1, min(args.repeat, 50))
     folder = Path(tempfile.mkdtemp(prefix="slots-bench-"))

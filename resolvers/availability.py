@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -231,19 +232,30 @@ class StaffAtLocation:
     rules: Rules
 
 
-async def slot_rules(staff: Staff, location: Location, settings: PortalSettings) -> StaffAtLocation:
-    schedule = await schedule_of(staff)
-    windows = await AvailabilityWindow.filter(staff_id=staff.id, location_id=location.id)
-    days = await DateOff.filter(staff_id=staff.id).values_list("day", flat=True)
+def build_rules(
+    location: Location,
+    settings: PortalSettings,
+    schedule: StaffSchedule,
+    windows: Iterable[AvailabilityWindow],
+    days: Iterable[date],
+) -> Rules:
+    """The slot rules of one staff member at one location, from rows already loaded."""
     length = schedule.appointment_minutes or settings.default_appointment_minutes
     brk = schedule.break_minutes
-    rules = Rules(
+    return Rules(
         zone=ZoneInfo(location.time_zone),
         windows=[Window(w.weekday, w.start_minute, w.end_minute) for w in windows],
-        dates_off=frozenset(days),  # type: ignore[arg-type]
+        dates_off=frozenset(days),
         length_minutes=length,
         break_minutes=settings.default_break_minutes if brk is None else brk,
         notice_hours=settings.min_notice_hours,
         horizon_days=settings.max_days_in_future,
     )
+
+
+async def slot_rules(staff: Staff, location: Location, settings: PortalSettings) -> StaffAtLocation:
+    schedule = await schedule_of(staff)
+    windows = await AvailabilityWindow.filter(staff_id=staff.id, location_id=location.id)
+    days = await DateOff.filter(staff_id=staff.id).values_list("day", flat=True)
+    rules = build_rules(location, settings, schedule, windows, days)  # type: ignore[arg-type]
     return StaffAtLocation(staff, location, schedule, rules)

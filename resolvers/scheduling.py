@@ -34,6 +34,7 @@ Staff notifications are not sent here.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -42,6 +43,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -55,13 +57,16 @@ from models.scheduling import (
     AppointmentRequest,
     AppointmentSource,
     AppointmentStatus,
+    AvailabilityWindow,
+    DateOff,
     RequestStatus,
     SlotHold,
+    StaffSchedule,
 )
 from models.settings import PortalSettings
 from models.staff import Staff, StaffLocation
 from resolvers import access, audit, events, jobs, notifications
-from resolvers.availability import StaffAtLocation, slot_rules
+from resolvers.availability import StaffAtLocation, build_rules, slot_rules
 from resolvers.branding import portal_url
 from resolvers.clock import now
 from resolvers.errors import ErrorCode, UserError, UserErrors
@@ -210,12 +215,13 @@ class Slot:
 
 async def bookable(
     caller: Caller,
-    staff_id: str,
+    staff_id: str | None,
     location_id: str | None,
     first: date,
     last: date,
     client_id: str | None,
 ) -> list[Slot]:
+    """One staff member's slots, or (staff_id None) those of the care team at a location."""
     viewer = await portal_viewer(caller, client_id, "bookableSlots")
     if viewer.settings.appointment_mode == AppointmentMode.VIEW_ONLY:
         raise _error(ErrorCode.MODE_FORBIDS, "This agency's clients only view appointments.")
@@ -223,6 +229,8 @@ async def bookable(
         raise _error(ErrorCode.INVALID, "`to` is before `from`.", "to")
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise _error(ErrorCode.RANGE_TOO_LONG, f"At most {MAX_RANGE_DAYS} days per call.", "to")
+    if staff_id is None:
+        return await _bookable_at_location(viewer, location_id, first, last)
     staff, location = await _bookable_staff(caller, viewer, staff_id, location_id, "bookableSlots")
     at = await slot_rules(staff, location, viewer.settings)
     if not at.schedule.shown_in_portal:
@@ -230,6 +238,68 @@ async def bookable(
     held = await _held(staff.id, *_day_bounds(first, last))
     found = bookable_slots(at.rules, held, now(), first, last)
     return [Slot(s.start, s.end, staff.id, location.id) for s in found]
+
+
+async def _team_at(viewer: PortalViewer, location_id: str | None) -> tuple[Location, list[UUID]]:
+    """The location asked for and the active care-team staff working there: two queries."""
+    if location_id is None:
+        raise _error(ErrorCode.REQUIRED, "Choose a location or a staff member.", "locationId")
+    location = await get_scoped(Location, viewer.principal.agency_id, location_id)
+    if location is None:
+        raise _error(ErrorCode.NOT_FOUND, "No such location.", "locationId")
+    team = CareTeamMember.filter(client_id=viewer.client_id).values("staff_id")
+    staff_ids = await StaffLocation.filter(
+        location_id=location.id, staff__is_active=True, staff_id__in=Subquery(team)
+    ).values_list("staff_id", flat=True)
+    return location, list(staff_ids)  # type: ignore[arg-type]
+
+
+async def _bookable_at_location(
+    viewer: PortalViewer, location_id: str | None, first: date, last: date
+) -> list[Slot]:
+    """The slots of every care-team member at the location who shows portal availability,
+    by start then staff id. One query per table for all of them, whatever their number or the
+    range: team, schedules, windows, dates off, holds (after the viewer and the location)."""
+    location, staff_ids = await _team_at(viewer, location_id)
+    schedules = await StaffSchedule.filter(staff_id__in=staff_ids, shown_in_portal=True)
+    if not schedules:
+        return []
+    shown = [s.staff_id for s in schedules]
+    windows: dict[UUID, list[AvailabilityWindow]] = defaultdict(list)
+    for w in await AvailabilityWindow.filter(staff_id__in=shown, location_id=location.id):
+        windows[w.staff_id].append(w)
+    days_off: dict[UUID, list[date]] = defaultdict(list)
+    off_rows = await DateOff.filter(staff_id__in=shown, day__gte=first, day__lte=last).values_list(
+        "staff_id", "day"
+    )
+    for staff, day in off_rows:
+        days_off[staff].append(day)
+    start, end = _day_bounds(first, last)
+    held: dict[UUID, list[Interval]] = defaultdict(list)
+    hold_rows = await SlotHold.filter(
+        staff_id__in=shown, starts_at__lt=end, ends_at__gt=start
+    ).values_list("staff_id", "starts_at", "ends_at")
+    for staff, held_start, held_end in hold_rows:
+        held[staff].append(Interval(held_start, held_end))
+    current = now()
+    found = [
+        Slot(s.start, s.end, schedule.staff_id, location.id)
+        for schedule in schedules
+        for s in bookable_slots(
+            build_rules(
+                location,
+                viewer.settings,
+                schedule,
+                windows[schedule.staff_id],
+                days_off[schedule.staff_id],
+            ),
+            held[schedule.staff_id],
+            current,
+            first,
+            last,
+        )
+    ]
+    return sorted(found, key=lambda s: (s.start.astimezone(UTC), str(s.staff_id)))
 
 
 # --- booking and requests (portal) -------------------------------------------------------------

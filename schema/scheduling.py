@@ -326,15 +326,23 @@ class SetStaffAvailabilityInput:
     )
 
 
-@strawberry.input(description="Which slots to list: whose, where, which days.")
+@strawberry.input(
+    description="Which slots to list: one staff member's or a whole care team's at a "
+    "location, which days."
+)
 class BookableSlotsInput:
-    staff_id: strawberry.ID = strawberry.field(
-        description="An active staff member on the client's care team, else FORBIDDEN."
+    staff_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="An active staff member on the client's care team, else FORBIDDEN. Null "
+        "(or omitted) lists the whole care team at locationId: the slots of every active "
+        "care-team staff member who works there and shows availability in the portal, in one "
+        "call (staff not on the team, elsewhere or hidden are left out, not refused).",
     )
     location_id: strawberry.ID | None = strawberry.field(
         default=None,
-        description="One of the staff member's locations (else NOT_STAFF_LOCATION); null is "
-        "their only one, and REQUIRED when they have several.",
+        description="With staffId: one of the staff member's locations (else "
+        "NOT_STAFF_LOCATION); null is their only one, and REQUIRED when they have several. "
+        "Without staffId: REQUIRED, one of the agency's locations (else NOT_FOUND).",
     )
     from_: date = strawberry.field(
         name="from",
@@ -507,7 +515,9 @@ class Query:
         "BAD_USER_INPUT with a message for VIEW_ONLY (MODE_FORBIDS), over 93 days "
         "(RANGE_TOO_LONG), to before from (INVALID), a missing locationId or clientId "
         "(REQUIRED) or a location the staff member does not work at (NOT_STAFF_LOCATION); "
-        "FORBIDDEN for staff not on the care team or inactive.",
+        "FORBIDDEN for staff not on the care team or inactive. Without staffId: every "
+        "care-team staff member at locationId who shows portal availability, ordered by start "
+        "then staffId (each slot names its staffId); an unknown locationId is NOT_FOUND.",
     )
     async def bookable_slots(
         self,
