@@ -192,7 +192,7 @@ def _incoming_id(scope: Scope) -> str | None:
     return None
 
 
-def _is_unavailable(exc: BaseException) -> bool:
+def is_unavailable(exc: BaseException) -> bool:
     """The database (or the network to it) is away, as opposed to a fault in our code."""
     from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
@@ -249,7 +249,7 @@ class RequestLogging:
 
     @staticmethod
     async def _answer(exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
-        if _is_unavailable(exc):
+        if is_unavailable(exc):
             log.error(
                 "service unavailable path=%s request_id=%s\n%s",
                 scope.get("path"),

@@ -15,11 +15,9 @@ from resolvers.pagination import Page, paginate
 from resolvers.principal import Caller
 from resolvers.tenancy import get_scoped, scoped
 
-PAGE_CAP = 100
-
 
 async def locations(agency_id: UUID, first: int | None, after: str | None) -> Page[Location]:
-    return await paginate(scoped(Location, agency_id), first, after, PAGE_CAP)
+    return await paginate(scoped(Location, agency_id), first, after)
 
 
 async def location(agency_id: UUID, location_id: str) -> Location | None:

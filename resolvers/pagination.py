@@ -15,6 +15,8 @@ from resolvers.errors import ErrorCode, UserError, UserErrors
 M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 DEFAULT_PAGE = 50
+# The largest page any list gives (the schema's `first` descriptions say 100).
+PAGE_CAP = 100
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,9 @@ def page_size(first: int | None, cap: int) -> int:
     return first
 
 
-async def paginate(query: QuerySet[M], first: int | None, after: str | None, cap: int) -> Page[M]:
+async def paginate(
+    query: QuerySet[M], first: int | None, after: str | None, cap: int = PAGE_CAP
+) -> Page[M]:
     """Rows ordered by id after the cursor, at most `first` (1..cap) of them."""
     size = page_size(first, cap)
     if after:

@@ -37,8 +37,6 @@ from resolvers.principal import Caller, Principal
 from resolvers.sessions import ACCESS_CHANGED, ENDED, announce, revoke_all
 from resolvers.tenancy import get_scoped, parse_id, scoped
 
-PAGE_CAP = 100
-
 
 @dataclass(frozen=True)
 class StaffLocationView:
@@ -90,7 +88,7 @@ async def staff_view(staff: Staff) -> StaffView:
 
 
 async def staff_members(agency_id: UUID, first: int | None, after: str | None) -> Page[StaffView]:
-    page = await paginate(scoped(Staff, agency_id), first, after, PAGE_CAP)
+    page = await paginate(scoped(Staff, agency_id), first, after)
     links = await _locations_of(agency_id, [s.id for s in page.items])
     return Page([StaffView(s, links.get(s.id, [])) for s in page.items], page.next_cursor)
 

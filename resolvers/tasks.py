@@ -19,8 +19,6 @@ from resolvers.pagination import Page, paginate
 from resolvers.principal import Caller, Principal
 from resolvers.tenancy import parse_id, scoped
 
-PAGE_CAP = 100
-
 
 async def _whose(caller: Caller, staff_id: str | None, action: str) -> tuple[Principal, UUID]:
     """The staff member whose tasks the caller asks for: themselves unless they say otherwise,
@@ -45,7 +43,7 @@ async def tasks(
     query = scoped(Task, principal.agency_id, staff_id=owner)
     if done is not None:
         query = query.filter(done_at__isnull=not done)
-    return await paginate(query, first, after, PAGE_CAP)
+    return await paginate(query, first, after)
 
 
 async def complete(caller: Caller, task_id: str) -> Task:

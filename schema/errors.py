@@ -12,7 +12,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
-from app.logging import _is_unavailable, request_id, safe_traceback
+from app.logging import is_unavailable, request_id, safe_traceback
 from resolvers.errors import Forbidden, NotAuthenticated, UserErrors
 
 log = logging.getLogger("portal.errors")
@@ -31,7 +31,7 @@ UNAVAILABLE = ("SERVICE_UNAVAILABLE", "Service unavailable")
 
 def _typed(error: GraphQLError) -> GraphQLError | None:
     original = error.original_error
-    if original is not None and error.path is not None and _is_unavailable(original):
+    if original is not None and error.path is not None and is_unavailable(original):
         # The database went away under a resolver: the answer the session lookup gives.
         code, message = UNAVAILABLE
         return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={"code": code})
