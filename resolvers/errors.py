@@ -217,6 +217,15 @@ class Forbidden(Exception):
     """Not allowed, or not found: the two are indistinguishable to the caller."""
 
 
+class ModuleDisabled(Forbidden):
+    """A portal module the agency has switched off: FORBIDDEN, naming the module (which says
+    nothing about any record)."""
+
+    def __init__(self, module: str) -> None:
+        super().__init__(module)
+        self.module = module
+
+
 @dataclass
 class Collector:
     """Gathers every problem with an input before refusing it, so a form can show all."""

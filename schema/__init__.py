@@ -7,7 +7,17 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from app.settings import Settings
-from schema import auth, clients, invitations, recovery, scheduling, settings, staff, tasks
+from schema import (
+    auth,
+    clients,
+    invitations,
+    portal,
+    recovery,
+    scheduling,
+    settings,
+    staff,
+    tasks,
+)
 from schema.appointment_events import Subscription
 from schema.errors import PortalSchema, portal_errors
 from schema.execution import LeafFastPath, document_cache, mark_leaves
@@ -24,6 +34,7 @@ Query = merge_types(
         invitations.Query,
         scheduling.Query,
         tasks.Query,
+        portal.Query,
     ),
 )
 Mutation = merge_types(

@@ -13,7 +13,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
 from app.logging import is_unavailable, request_id, safe_traceback
-from resolvers.errors import Forbidden, NotAuthenticated, UserErrors
+from resolvers.errors import Forbidden, ModuleDisabled, NotAuthenticated, UserErrors
 
 log = logging.getLogger("portal.errors")
 
@@ -43,6 +43,17 @@ def _typed(error: GraphQLError) -> GraphQLError | None:
             nodes=error.nodes,
             path=error.path,
             extensions={"code": "BAD_USER_INPUT", "field": first.field},
+        )
+    if isinstance(original, ModuleDisabled):
+        return GraphQLError(
+            "This part of the portal is turned off by your agency.",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={
+                "code": "FORBIDDEN",
+                "reason": "MODULE_DISABLED",
+                "module": original.module,
+            },
         )
     for exc_type, (code, message) in _KNOWN.items():
         if isinstance(original, exc_type):
