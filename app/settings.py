@@ -54,7 +54,6 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, gt=0)
     max_aliases: int = Field(default=15, gt=0)
     max_tokens: int = Field(default=1000, gt=0)
-    max_page_size: int = Field(default=100, gt=0)
     max_logo_bytes: int = Field(default=512 * 1024, gt=0)
     # Request limits checked before any work (app/limits.py, schema/text_rule.py).
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
