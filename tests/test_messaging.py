@@ -3,6 +3,7 @@ counts, limits, who may see which thread, and the e-mail notice (through the rea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -519,3 +520,24 @@ async def test_no_email_when_turned_off_or_when_the_client_side_writes(
     await send(api, clinician, thread_id, "Now on: mail")
     await run_jobs()
     assert sorted(m["To"] for m in mailbox.messages) == ["guardian@c.test", "robin@c.test"]
+
+
+async def test_concurrent_messages_in_one_thread_each_get_their_own_place(api: Api) -> None:
+    # given a thread both sides write in at once (on PostgreSQL the thread's row lock orders them)
+    world = await messaging_world(email=False)
+    thread_id = await staff_thread(api, world)
+    robin = await api.portal_token(world.agency, "robin")
+    clinician = await api.staff_token(world.agency, "clinician@a.test")
+    # when
+    sent = await asyncio.gather(
+        *(send(api, (robin, clinician)[n % 2], thread_id, f"at once {n}") for n in range(12))
+    )
+    # then none is lost and the count and the newest message agree with the rows
+    assert all(s["errors"] == [] for s in sent)
+    rows = await Message.filter(thread_id=thread_id).order_by("seq")
+    assert [r.seq for r in rows] == list(range(1, 14))
+    thread = await MessageThread.get(id=thread_id)
+    assert thread.message_count == 13 and thread.last_message_id == rows[-1].id
+    page = await threads(api, robin)
+    assert page["items"][0]["messageCount"] == 13
+    assert page["items"][0]["lastMessage"]["id"] == str(rows[-1].id)
