@@ -55,7 +55,7 @@ from resolvers.clock import now
 from resolvers.errors import Collector, ErrorCode, UserError, UserErrors
 from resolvers.events import Event
 from resolvers.outbox import queue_mail
-from resolvers.pagination import PAGE_CAP, Page, decode_cursor, encode_cursor, page_size, paginate
+from resolvers.pagination import PAGE_CAP, Page, decode_cursor, encode_cursor, page_size
 from resolvers.principal import Caller, Principal
 from resolvers.scheduling import client_side_addresses, portal_viewer
 from resolvers.sessions import Timeouts, recheck
@@ -136,7 +136,7 @@ class _Names:
     clients: dict[UUID, str]
     representatives: dict[tuple[UUID, UUID], str]
 
-    def author(self, viewer: Principal, message: Message, thread: MessageThread) -> Author:
+    def author(self, viewer: Principal, message: Message, client_id: UUID) -> Author:
         kind = message.author_kind
         if kind == MessageAuthorKind.STAFF:
             staff_id = message.author_staff_id
@@ -146,30 +146,29 @@ class _Names:
             )
         account = message.author_account_id
         if kind == MessageAuthorKind.CLIENT:
-            name = self.clients.get(thread.client_id, "")
+            name = self.clients.get(client_id, "")
         else:
-            name = self.representatives.get((account, thread.client_id), "") if account else ""
+            name = self.representatives.get((account, client_id), "") if account else ""
         return Author(kind, name, None, account is not None and account == viewer.account_id)
 
 
-async def _names(threads: list[MessageThread], messages: list[Message]) -> _Names:
-    by_id = {t.id: t for t in threads}
-    staff_ids = {t.staff_id for t in threads} | {
-        m.author_staff_id for m in messages if m.author_staff_id
-    }
-    staff = {
-        s.id: _full_name(s.first_name, s.last_name)
-        for s in await Staff.filter(id__in=list(staff_ids))
-    }
-    client_ids = {
-        by_id[m.thread_id].client_id for m in messages if m.author_kind == MessageAuthorKind.CLIENT
+async def _names(
+    client_of: dict[UUID, UUID], staff_ids: set[UUID], messages: list[Message]
+) -> _Names:
+    """`client_of` maps each thread of `messages` to its client; `staff_ids` are other staff
+    to name (correspondents)."""
+    wanted = staff_ids | {m.author_staff_id for m in messages if m.author_staff_id}
+    staff = (
+        {s.id: _full_name(s.first_name, s.last_name) for s in await Staff.filter(id__in=wanted)}
+        if wanted
+        else {}
+    )
+    by_client = {
+        client_of[m.thread_id] for m in messages if m.author_kind == MessageAuthorKind.CLIENT
     }
     clients = (
-        {
-            c.id: _full_name(c.first_name, c.last_name)
-            for c in await Client.filter(id__in=client_ids)
-        }
-        if client_ids
+        {c.id: _full_name(c.first_name, c.last_name) for c in await Client.filter(id__in=by_client)}
+        if by_client
         else {}
     )
     accounts = {
@@ -180,7 +179,7 @@ async def _names(threads: list[MessageThread], messages: list[Message]) -> _Name
     reps: dict[tuple[UUID, UUID], str] = {}
     if accounts:
         rows = await Representative.filter(
-            account_id__in=list(accounts), client_id__in=list({t.client_id for t in threads})
+            account_id__in=list(accounts), client_id__in=list(set(client_of.values()))
         )
         for rep in rows:
             if rep.account_id:
@@ -209,7 +208,8 @@ async def thread_views(
         )
     )
     last = {m.id: m for m in await Message.filter(id__in=[t.last_message_id for t in threads])}
-    names = await _names(threads, list(last.values()))
+    client_of = {t.id: t.client_id for t in threads}
+    names = await _names(client_of, {t.staff_id for t in threads}, list(last.values()))
     views = []
     for thread in threads:
         message = last[thread.last_message_id]
@@ -218,7 +218,9 @@ async def thread_views(
                 thread=thread,
                 viewer=principal,
                 staff_name=names.staff.get(thread.staff_id, ""),
-                last_message=MessageView(message, names.author(principal, message, thread)),
+                last_message=MessageView(
+                    message, names.author(principal, message, thread.client_id)
+                ),
                 unread_count=max(0, thread.message_count - int(marked.get(thread.id, 0))),
                 disclaimer=settings.messaging_disclaimer,
             )
@@ -226,14 +228,79 @@ async def thread_views(
     return views
 
 
-async def messages(
-    principal: Principal, thread: MessageThread, first: int | None, after: str | None
-) -> Page[MessageView]:
-    """A thread's messages, oldest first (the thread was checked when it was read)."""
-    page = await paginate(Message.filter(thread_id=thread.id), first, after)
-    names = await _names([thread], page.items)
-    views = [MessageView(m, names.author(principal, m, thread)) for m in page.items]
-    return Page(views, page.next_cursor)
+@dataclass(frozen=True)
+class MessagesKey:
+    """One `messages(first, after)` of one thread for one viewer (who was allowed to read the
+    thread when it was read)."""
+
+    viewer: Principal
+    thread_id: UUID
+    client_id: UUID
+    first: int | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class _Window:
+    key: MessagesKey
+    start: int
+    size: int
+
+
+async def message_pages(keys: list[MessagesKey]) -> list[Page[MessageView] | UserErrors]:
+    """Pages of many threads' messages, oldest first, in a constant number of queries: each
+    thread numbers its messages 1, 2, 3..., so a page is a range of those numbers."""
+    windows = await _windows(keys)
+    ranges = [
+        Q(thread_id=w.key.thread_id, seq__gt=w.start, seq__lte=w.start + w.size + 1)
+        for w in windows
+        if isinstance(w, _Window)
+    ]
+    rows = await Message.filter(Q(*ranges, join_type=Q.OR)).order_by("seq") if ranges else []
+    client_of = {k.thread_id: k.client_id for k in keys}
+    names = await _names(client_of, set(), rows)
+    return [w if isinstance(w, UserErrors) else _page(w, rows, names) for w in windows]
+
+
+def _page(window: _Window, rows: list[Message], names: _Names) -> Page[MessageView]:
+    key, end = window.key, window.start + window.size
+    found = [m for m in rows if m.thread_id == key.thread_id and window.start < m.seq <= end + 1]
+    items = found[: window.size]
+    views = [MessageView(m, names.author(key.viewer, m, key.client_id)) for m in items]
+    more = len(found) > window.size
+    return Page(views, encode_cursor(items[-1].id) if more and items else None)
+
+
+async def _windows(keys: list[MessagesKey]) -> list[_Window | UserErrors]:
+    """Each key's page size and the number its page starts after (its cursor's), or why not."""
+    cursor_of: dict[MessagesKey, UUID | UserErrors] = {}
+    for key in keys:
+        if key.after:
+            try:
+                cursor_of[key] = decode_cursor(key.after)
+            except UserErrors as exc:
+                cursor_of[key] = exc
+    ids = [c for c in cursor_of.values() if isinstance(c, UUID)]
+    rows = await Message.filter(id__in=ids).values_list("id", "thread_id", "seq") if ids else []
+    seqs = {(thread_id, message_id): int(seq) for message_id, thread_id, seq in rows}
+    return [_window(key, cursor_of.get(key), seqs) for key in keys]
+
+
+def _window(
+    key: MessagesKey, cursor: UUID | UserErrors | None, seqs: dict[tuple[UUID, UUID], int]
+) -> _Window | UserErrors:
+    try:
+        size = page_size(key.first, PAGE_CAP)
+    except UserErrors as exc:
+        return exc
+    if cursor is None:
+        return _Window(key, 0, size)
+    if isinstance(cursor, UserErrors):
+        return cursor
+    seq = seqs.get((key.thread_id, cursor))
+    if seq is None:  # a message of another thread, or none
+        return _error(ErrorCode.INVALID, "Not a cursor.", "after")
+    return _Window(key, seq, size)
 
 
 # --- who may read ------------------------------------------------------------------------------
@@ -530,8 +597,8 @@ async def _sent(
 async def messages_by_id(
     principal: Principal, row: MessageThread, found: list[Message]
 ) -> list[MessageView]:
-    names = await _names([row], found)
-    return [MessageView(m, names.author(principal, m, row)) for m in found]
+    names = await _names({row.id: row.client_id}, set(), found)
+    return [MessageView(m, names.author(principal, m, row.client_id)) for m in found]
 
 
 async def _writable_thread(caller: Caller, principal: Principal, thread_id: str) -> MessageThread:

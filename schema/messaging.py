@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from app.context import Info, timeouts
 from models.enums import MessagingMode
 from models.messaging import MessageAuthorKind
 from resolvers import messaging as logic
+from resolvers.pagination import Page as ResolverPage
 from schema.appointment_events import masked
 from schema.common import UserError, attempt, expose, gid
 from schema.pagination import After, First, Page
@@ -114,8 +116,16 @@ class MessageThread:
         description="Its messages, oldest first, a page at a time (50 by default, at most 100)."
     )
     async def messages(self, info: Info, first: First = None, after: After = None) -> Page[Message]:
-        page = await logic.messages(self.view.viewer, self.view.thread, first, after)
+        row = self.view.thread
+        key = logic.MessagesKey(self.view.viewer, row.id, row.client_id, first, after)
+        page = await info.context.loader("message_pages", _message_pages).load(key)
         return Page(items=[to_message(m) for m in page.items], next_cursor=page.next_cursor)
+
+
+def _message_pages() -> DataLoader[logic.MessagesKey, ResolverPage[logic.MessageView]]:
+    # Not cached: a subscription's context lives as long as the socket, and every event must
+    # read the messages as they are then.
+    return DataLoader(logic.message_pages, cache=False)
 
 
 def to_thread(view: logic.ThreadView) -> MessageThread:

@@ -541,3 +541,19 @@ async def test_concurrent_messages_in_one_thread_each_get_their_own_place(api: A
     page = await threads(api, robin)
     assert page["items"][0]["messageCount"] == 13
     assert page["items"][0]["lastMessage"]["id"] == str(rows[-1].id)
+
+
+async def test_a_cursor_works_only_in_its_own_thread(api: Api) -> None:
+    world = await messaging_world()
+    first, second = await staff_thread(api, world), await staff_thread(api, world)
+    robin = await api.portal_token(world.agency, "robin")
+    await send(api, robin, first, "two")
+    page = (await api.data(ONE_THREAD, {"id": first, "first": 1}, robin))["messageThread"]
+    cursor = page["messages"]["nextCursor"]
+    assert cursor is not None
+    for variables in ({"id": second, "after": cursor}, {"id": first, "after": "bogus!"}):
+        body = await api.post(ONE_THREAD, variables, robin)
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+    for size in (0, 101):
+        body = await api.post(ONE_THREAD, {"id": first, "first": size}, robin)
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "first"}

@@ -1,5 +1,6 @@
 """The thread list reads in a constant number of SQL statements: 5 threads or 20, with their last
-messages, authors, correspondents and unread counts, for a portal user and for staff."""
+messages, first messages, authors, correspondents and unread counts, for a portal user and for
+staff (the messages of every thread in one batch, resolvers/messaging.message_pages)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ from bench.slots_server import STATEMENTS, count_statements
 from models.clients import CareTeamMember
 from models.enums import MessagingMode, Permission
 from tests.factories import Api, World, make_staff
-from tests.test_messaging import THREADS, messaging_world, send, start
+from tests.test_messaging import THREAD, messaging_world, send, start
+
+# The portal's messaging home: every thread with its last message, correspondent, unread count
+# and its first messages.
+HOME = f"""
+query {{
+  messageThreads {{
+    items {{ {THREAD} messages(first: 2) {{ items {{ body author {{ kind name }} }} nextCursor }} }}
+    mode disclaimer unreadCount
+  }}
+}}"""
 
 
 async def statements(api: Api, token: str) -> tuple[int, int]:
@@ -18,10 +29,13 @@ async def statements(api: Api, token: str) -> tuple[int, int]:
     seen: list[str] = []
     marker = STATEMENTS.set(seen)
     try:
-        page: dict[str, Any] = (await api.data(THREADS, {}, token))["messageThreads"]
+        page: dict[str, Any] = (await api.data(HOME, {}, token))["messageThreads"]
     finally:
         STATEMENTS.reset(marker)
     assert all(t["lastMessage"]["author"]["name"] for t in page["items"])
+    for thread in page["items"]:
+        assert [m["body"].split()[0] for m in thread["messages"]["items"]] == ["first", "reply"]
+        assert all(m["author"]["name"] for m in thread["messages"]["items"])
     return len(seen), len(page["items"])
 
 
