@@ -436,9 +436,9 @@ async def _may_write(
         raise _error(ErrorCode.MESSAGING_READ_ONLY, "Messages can be read here but not sent.")
 
 
-async def _on_care_team(client_id: UUID, staff_id: str | UUID | None) -> Staff:
-    uid = staff_id if isinstance(staff_id, UUID) else parse_id(staff_id or "")
-    staff = await Staff.filter(id=uid, is_active=True).first() if uid else None
+async def _on_care_team(agency_id: UUID, client_id: UUID, staff_id: str) -> Staff:
+    uid = parse_id(staff_id)
+    staff = await scoped(Staff, agency_id, id=uid, is_active=True).first() if uid else None
     if staff is None or not await CareTeamMember.exists(client_id=client_id, staff_id=staff.id):
         raise _error(
             ErrorCode.NOT_ON_CARE_TEAM, "Choose a staff member of the care team.", "staffId"
@@ -463,7 +463,7 @@ async def _correspondent(principal: Principal, client: Client, staff_id: str | N
     own = principal.staff_id
     if staff_id is None or parse_id(staff_id) == own:
         return await Staff.get(id=own)
-    return await _on_care_team(client.id, staff_id)
+    return await _on_care_team(principal.agency_id, client.id, staff_id)
 
 
 @dataclass(frozen=True)
@@ -487,7 +487,7 @@ async def _starting(caller: Caller, client_id: str | None, staff_id: str | None)
     await _may_write(caller, principal, viewer.settings, "startThread")
     if staff_id is None:
         raise _error(ErrorCode.REQUIRED, "Choose a staff member of the care team.", "staffId")
-    staff = await _on_care_team(viewer.client_id, staff_id)
+    staff = await _on_care_team(principal.agency_id, viewer.client_id, staff_id)
     return _Parties(principal, viewer.settings, viewer.client_id, staff)
 
 
