@@ -32,6 +32,8 @@ class MailKind(StrEnum):
     APPOINTMENT_UPDATE = "appointment_update"
     # To the old address when a staff member's sign-in e-mail changes; it has no link.
     STAFF_EMAIL_CHANGED = "staff_email_changed"
+    # Fixed wording, no PHI: only that a new secure message waits in the portal.
+    NEW_MESSAGE = "new_message"
 
 
 _LINK_THAT_EXPIRES = frozenset({"agency_name", "link", "expiry_days"})
@@ -56,6 +58,7 @@ PLACEHOLDERS: dict[MailKind, frozenset[str]] = {
     MailKind.REQUEST_EXPIRED: _NAME_AND_LINK,
     MailKind.APPOINTMENT_UPDATE: frozenset({"agency_name", "link"}),
     MailKind.STAFF_EMAIL_CHANGED: frozenset({"agency_name"}),
+    MailKind.NEW_MESSAGE: _NAME_AND_LINK,
 }
 
 
@@ -111,6 +114,11 @@ DEFAULTS: dict[MailKind, Wording] = {
         "An update in your {{ agency_name }} Client Portal",
         "There is an update about an appointment request in the {{ agency_name }} Client "
         "Portal. Sign in with the link below to see it.",
+    ),
+    MailKind.NEW_MESSAGE: Wording(
+        "You have a new message in your {{ agency_name }} Client Portal",
+        "You have a new secure message in the {{ agency_name }} Client Portal. Sign in with "
+        "the link below to read it.",
     ),
     MailKind.STAFF_EMAIL_CHANGED: Wording(
         "Your {{ agency_name }} sign-in e-mail address was changed",

@@ -39,3 +39,29 @@ async def record(
         outcome=outcome,
         ip=caller.ip,
     )
+
+
+async def record_each(
+    caller: Caller, action: str, object_type: str, object_ids: list[UUID]
+) -> None:
+    """One SUCCESS event per object, written in one statement: a page of records shown at once
+    costs the same whatever its length."""
+    if not object_ids:
+        return
+    kind, actor = _actor(caller)
+    agency = caller.principal.agency_id if caller.principal else None
+    await AuditEvent.bulk_create(
+        [
+            AuditEvent(
+                agency_id=agency,
+                actor_kind=kind,
+                actor_id=actor,
+                action=action,
+                object_type=object_type,
+                object_id=str(object_id),
+                outcome=AuditOutcome.SUCCESS,
+                ip=caller.ip,
+            )
+            for object_id in object_ids
+        ]
+    )

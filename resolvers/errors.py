@@ -192,6 +192,22 @@ class ErrorCode(DescribedEnum):
         "whose choice is NONE or names an address they lack, and when clearing that choice or "
         "address for the one chosen.",
     )
+    # messaging
+    MESSAGING_OFF = (
+        "MESSAGING_OFF",
+        "The agency's messaging mode is NONE: staff cannot start a thread or send a message to "
+        "the portal (the history stays readable). Portal users are refused as FORBIDDEN instead.",
+    )
+    MESSAGING_READ_ONLY = (
+        "MESSAGING_READ_ONLY",
+        "The agency's messaging mode is FROM_STAFF_ONLY: clients and representatives read "
+        "messages but cannot start a thread or send one.",
+    )
+    NOT_ON_CARE_TEAM = (
+        "NOT_ON_CARE_TEAM",
+        "startThread names a staff member who is not an active member of the client's care "
+        "team (or no such staff member).",
+    )
 
 
 @dataclass(frozen=True)

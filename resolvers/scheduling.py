@@ -587,19 +587,25 @@ async def _mail_client_update(row: AppointmentRequest, base_url: str) -> list[UU
     """Inside the decision's transaction: one PHI-free notice to the client's account and to each
     representative's account (agency name and portal link only)."""
     agency = await Agency.get(id=row.agency_id)
-    client_mail = await PortalAccount.filter(client_id=row.client_id, is_active=True).values_list(
+    context = MailContext(agency_name=agency.name, link=portal_url(base_url, agency.slug))
+    mail = render_default(context, MailKind.APPOINTMENT_UPDATE)
+    addresses = await client_side_addresses(row.client_id)
+    return [await _queue(row.agency_id, address, mail) for address in addresses]
+
+
+async def client_side_addresses(client_id: UUID) -> list[str]:
+    """The e-mail addresses of the client's active portal account and of each representative's
+    active account, each once (compared ignoring case)."""
+    client_mail = await PortalAccount.filter(client_id=client_id, is_active=True).values_list(
         "email", flat=True
     )
     rep_accounts = await Representative.filter(
-        client_id=row.client_id, account_id__isnull=False
+        client_id=client_id, account_id__isnull=False
     ).values_list("account_id", flat=True)
     rep_mail = await PortalAccount.filter(id__in=list(rep_accounts), is_active=True).values_list(
         "email", flat=True
     )
-    context = MailContext(agency_name=agency.name, link=portal_url(base_url, agency.slug))
-    mail = render_default(context, MailKind.APPOINTMENT_UPDATE)
-    addresses = list(dict.fromkeys(str(a).lower() for a in [*client_mail, *rep_mail]))
-    return [await _queue(row.agency_id, address, mail) for address in addresses]
+    return list(dict.fromkeys(str(a).lower() for a in [*client_mail, *rep_mail]))
 
 
 async def _queue(agency_id: UUID, address: str, mail: RenderedMail) -> UUID:

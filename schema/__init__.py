@@ -11,6 +11,7 @@ from schema import (
     auth,
     clients,
     invitations,
+    messaging,
     portal,
     recovery,
     scheduling,
@@ -18,7 +19,7 @@ from schema import (
     staff,
     tasks,
 )
-from schema.appointment_events import Subscription
+from schema.appointment_events import Subscription as AppointmentSubscription
 from schema.errors import PortalSchema, portal_errors
 from schema.execution import LeafFastPath, document_cache, mark_leaves
 from schema.scalars import described_scalars
@@ -34,6 +35,7 @@ Query = merge_types(
         invitations.Query,
         scheduling.Query,
         tasks.Query,
+        messaging.Query,
         portal.Query,
     ),
 )
@@ -48,12 +50,17 @@ Mutation = merge_types(
         recovery.Mutation,
         scheduling.Mutation,
         tasks.Mutation,
+        messaging.Mutation,
     ),
 )
+Subscription = merge_types("Subscription", (AppointmentSubscription, messaging.Subscription))
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Reads. Over HTTP (POST or GET /graphql) or a graphql-transport-ws WebSocket. Each field "
     "says who may call it; a refused call is a GraphQL error with extensions.code "
     "UNAUTHENTICATED (no valid session) or FORBIDDEN (signed in, not allowed)."
+)
+Subscription.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    AppointmentSubscription.__strawberry_definition__.description  # type: ignore[attr-defined]
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Changes. Each takes one `input` (or none) and returns a payload whose `errors` lists why "

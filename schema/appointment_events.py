@@ -4,7 +4,8 @@ portal. Who hears what is decided per event in resolvers/appointment_events.py."
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -19,6 +20,8 @@ from schema.common import gid
 from schema.scheduling import Appointment, AppointmentRequest, to_appointment, to_request
 
 log = logging.getLogger("portal.subscriptions")
+U = TypeVar("U")
+E = TypeVar("E")
 
 _CHANGES = {
     EventKind.REQUEST_CREATED: "A portal user asked for a time (mode REQUEST).",
@@ -76,11 +79,16 @@ def to_event(update: AppointmentUpdate) -> AppointmentEvent:
 
 
 async def as_events(updates: AsyncIterator[AppointmentUpdate]) -> AsyncGenerator[AppointmentEvent]:
+    async for event in masked(updates, to_event):
+        yield event
+
+
+async def masked(updates: AsyncIterator[U], convert: Callable[[U], E]) -> AsyncGenerator[E]:
     """An error raised while a subscription runs reaches the client without a path, which the
     error masking leaves alone: anything but a refusal is masked here instead."""
     try:
         async for update in updates:
-            yield to_event(update)
+            yield convert(update)
     except (NotAuthenticated, Forbidden):
         raise
     except Exception as exc:
