@@ -12,4 +12,5 @@ MODEL_MODULES = [
     "models.invitations",
     "models.scheduling",
     "models.tasks",
+    "models.modules",
 ]

@@ -10,7 +10,9 @@ from app.settings import Settings
 from schema import (
     auth,
     clients,
+    documents,
     invitations,
+    modules,
     portal,
     recovery,
     scheduling,
@@ -48,6 +50,8 @@ Mutation = merge_types(
         recovery.Mutation,
         scheduling.Mutation,
         tasks.Mutation,
+        modules.Mutation,
+        documents.Mutation,
     ),
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
