@@ -349,3 +349,15 @@ async def test_documents_page_newest_first(api: Api) -> None:
         if after is None:
             break
     assert seen == list(reversed(ids))
+
+
+def test_the_multipart_cap_fits_the_largest_upload_and_other_bodies_keep_theirs() -> None:
+    config = Settings(
+        max_logo_bytes=1_000,
+        max_document_bytes=50_000,
+        upload_margin_bytes=100,
+        max_body_bytes=2_000,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    assert config.max_multipart_bytes == 50_100
+    assert config.max_body_bytes == 2_000
