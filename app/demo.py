@@ -1,17 +1,41 @@
-"""`portal demo`: a demo agency with staff at two locations, clients, a representative, forms."""
+"""`portal demo`: a demo agency with staff at two locations, clients, a representative, forms,
+and every portal module turned on with a little content for the client Alex."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+from tortoise.transactions import in_transaction
 
 from models.accounts import PortalAccount
 from models.agency import Agency, Location
 from models.clients import CareTeamMember, Client, Representative
-from models.enums import Permission, PortalAccountKind
+from models.enums import (
+    DiagnosisStatus,
+    GoalStatus,
+    PaymentMethod,
+    Permission,
+    PortalAccountKind,
+    PortalModule,
+)
 from models.forms import FormTemplate
+from models.modules import (
+    ClientCharge,
+    ClientDocument,
+    ClientDocumentFile,
+    ClientPayment,
+    ClinicalSummary,
+    Diagnosis,
+    SocialHistory,
+    TreatmentGoal,
+)
+from models.settings import PortalSettings
 from models.staff import Staff, StaffLocation
 from resolvers.agencies import create_agency
+from resolvers.clock import now
 from resolvers.passwords import hash_password
 
 SLUG = "demo"
@@ -83,7 +107,8 @@ async def _seed() -> None:
     )
     rivera = await _staff(agency, "Sam", "Rivera", "rivera@demo.example", [], [main, oak])
     chen = await _staff(agency, "Lee", "Chen", "chen@demo.example", [], [oak])
-    await _clients(agency, rivera, chen)
+    alex = await _clients(agency, rivera, chen)
+    await _modules(agency, alex, rivera)
     for name, client_sees, rep_sees in [
         ("Intake questionnaire", True, True),
         ("PHQ-9", True, False),
@@ -115,7 +140,7 @@ async def _staff(
     return staff
 
 
-async def _clients(agency: Agency, rivera: Staff, chen: Staff) -> None:
+async def _clients(agency: Agency, rivera: Staff, chen: Staff) -> Client:
     alex = await Client.create(
         agency=agency,
         first_name="Alex",
@@ -157,3 +182,69 @@ async def _clients(agency: Agency, rivera: Staff, chen: Staff) -> None:
             relationship="Parent",
             account=parent,
         )
+    return alex
+
+
+WELCOME = (
+    "Welcome to Riverside Counseling.\n\n"
+    "Your first sessions are at the Main St Office. Call the front desk to reschedule.\n"
+)
+
+
+async def _modules(agency: Agency, alex: Client, rivera: Staff) -> None:
+    """Every module on, and something in each for Alex."""
+    mine: dict[str, Any] = {"agency": agency, "client": alex}
+    stamp = now()
+    await PortalSettings.filter(agency_id=agency.id).update(
+        enabled_modules=[m.value for m in PortalModule]
+    )
+    async with in_transaction():
+        document = await ClientDocument.create(
+            **mine,
+            title="Welcome letter",
+            file_name="welcome.txt",
+            content_type="text/plain; charset=utf-8",
+            size_bytes=len(WELCOME.encode()),
+            sha256=hashlib.sha256(WELCOME.encode()).hexdigest(),
+            shared_by=rivera,
+            created_at=stamp,
+        )
+        await ClientDocumentFile.create(document=document, data=WELCOME.encode())
+    for day, text, cents in [
+        (date(2026, 1, 6), "Intake assessment", 18_000),
+        (date(2026, 1, 13), "Individual therapy, 50 minutes", 12_000),
+    ]:
+        await ClientCharge.create(
+            **mine, service_date=day, description=text, amount_cents=cents, created_at=stamp
+        )
+    await ClientPayment.create(
+        **mine,
+        received_date=date(2026, 1, 13),
+        method=PaymentMethod.INSURANCE,
+        amount_cents=20_000,
+        reference="Claim 55-1021",
+        created_at=stamp,
+    )
+    await SocialHistory.create(
+        **mine,
+        living_situation="Lives alone in an apartment.",
+        employment="Works full time as a nurse.",
+        updated_at=stamp,
+        updated_by=rivera,
+    )
+    await ClinicalSummary.create(**mine, updated_at=stamp, updated_by=rivera)
+    await Diagnosis.create(
+        **mine,
+        position=0,
+        code="F41.1",
+        description="Generalized anxiety disorder",
+        status=DiagnosisStatus.ACTIVE,
+        onset_date=date(2025, 9, 1),
+    )
+    await TreatmentGoal.create(
+        **mine,
+        position=0,
+        description="Practice a breathing exercise daily",
+        status=GoalStatus.ACTIVE,
+        target_date=date(2026, 4, 30),
+    )

@@ -1,7 +1,8 @@
 """Request limits enforced before the application reads a byte of the body.
 
 A pure ASGI middleware (no BaseHTTPMiddleware: that would buffer the body itself):
-- a body larger than MAX_BODY_BYTES (a multipart upload: MAX_LOGO_BYTES + UPLOAD_MARGIN_BYTES)
+- a body larger than MAX_BODY_BYTES (a multipart upload: the larger of MAX_LOGO_BYTES and
+  MAX_DOCUMENT_BYTES, plus UPLOAD_MARGIN_BYTES)
   is answered 413 at once when Content-Length says so, and as soon as the streamed bytes pass
   the limit otherwise (chunked bodies); the rest is never read and the connection is closed;
 - a query string longer than MAX_QUERY_STRING_BYTES (a GET query) is answered 414 (kept well

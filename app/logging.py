@@ -139,12 +139,17 @@ class _StatementKindOnly(logging.Filter):
 
 
 class _NoQueryString(logging.Filter):
-    """uvicorn's access line holds the full path; a GET /graphql puts its variables there."""
+    """uvicorn's access line holds the full path; a GET /graphql puts its variables there,
+    and a document link's path is its token."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
-            record.args = (args[0], args[1], args[2].split("?", 1)[0], args[3], args[4])
+            path = args[2].split("?", 1)[0]
+            # A download link's path is its token: a secret, like a query string.
+            if path.startswith("/documents/"):
+                path = "/documents/…"
+            record.args = (args[0], args[1], path, args[3], args[4])
         return True
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from cross_web import AsyncHTTPRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
@@ -37,6 +38,7 @@ from app.settings import Settings, get_settings
 from app.websocket import SessionSocket
 from resolvers import ratelimit
 from resolvers.branding import logo_for_slug
+from resolvers.documents import download
 from resolvers.principal import Caller, Principal
 from resolvers.sessions import bearer, principal_for_token
 from schema import build_schema
@@ -171,6 +173,29 @@ async def logo(request: Request) -> Response:
     return Response(found.data, media_type=found.content_type, headers=headers)
 
 
+def _attachment(file_name: str) -> str:
+    """Content-Disposition for any name: an ASCII fallback and the exact UTF-8 name."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in file_name
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
+async def document(request: Request) -> Response:
+    """GET /documents/<token>: the file, or one 404 for any link that may not be used now."""
+    settings: Settings = request.app.state.settings
+    found = await download(request.path_params["token"], timeouts(settings), client_ip(request))
+    if found is None:
+        return refusals.answer(refused(404, refusals.GENERIC[404]), "/documents")
+    headers = {
+        "Content-Disposition": _attachment(found.document.file_name),
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+    return Response(found.data, media_type=found.document.content_type, headers=headers)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     install_log_guards()
@@ -195,6 +220,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/logos/{slug}", logo),
+            Route("/documents/{token}", document, methods=["GET"]),
         ],
         middleware=[
             # Outermost first: every answer, an error answer included, gets the headers.

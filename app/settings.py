@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=15, gt=0)
     max_tokens: int = Field(default=1000, gt=0)
     max_logo_bytes: int = Field(default=512 * 1024, gt=0)
+    # A document staff share with a client (shareDocument), and how long its link works.
+    max_document_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    document_link_seconds: int = Field(default=300, gt=0, le=3600)
     # Request limits checked before any work (app/limits.py, schema/text_rule.py).
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # A GET query string; well under what uvicorn itself refuses with a plain-text 400.
@@ -81,8 +84,9 @@ class Settings(BaseSettings):
 
     @property
     def max_multipart_bytes(self) -> int:
-        """A logo upload's whole body: the file plus room for the operation and the map."""
-        return self.max_logo_bytes + self.upload_margin_bytes
+        """An upload's whole body: the largest file allowed (a logo or a document) plus room
+        for the operation and the map."""
+        return max(self.max_logo_bytes, self.max_document_bytes) + self.upload_margin_bytes
 
     @property
     def is_production(self) -> bool:

@@ -13,4 +13,5 @@ MODEL_MODULES = [
     "models.scheduling",
     "models.tasks",
     "models.messaging",
+    "models.modules",
 ]

@@ -144,3 +144,22 @@ class TokenState(DescribedEnum):
     REVOKED = "REVOKED", "Withdrawn (revokeInvitation); it works no more."
     SUPERSEDED = "SUPERSEDED", "A newer link was sent to the same person; only the newest works."
     EXPIRED = "EXPIRED", "Its time ran out before it was used."
+
+
+class PaymentMethod(DescribedEnum):
+    CASH = "CASH", "Paid in cash."
+    CHECK = "CHECK", "Paid by check (the reference holds its number)."
+    CARD = "CARD", "Paid by card outside this service (no card data is kept here)."
+    INSURANCE = "INSURANCE", "Paid by an insurer or another third party."
+    OTHER = "OTHER", "Any other way (the reference says which)."
+
+
+class DiagnosisStatus(DescribedEnum):
+    ACTIVE = "ACTIVE", "A current diagnosis."
+    RESOLVED = "RESOLVED", "A diagnosis that no longer applies."
+
+
+class GoalStatus(DescribedEnum):
+    ACTIVE = "ACTIVE", "A goal being worked on."
+    MET = "MET", "A goal reached."
+    DISCONTINUED = "DISCONTINUED", "A goal no longer pursued."

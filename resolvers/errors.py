@@ -72,7 +72,14 @@ class ErrorCode(DescribedEnum):
     FILE_TOO_LARGE = (
         "FILE_TOO_LARGE",
         "uploadLogo: the file is larger than MAX_LOGO_BYTES (512 KiB by default); the message "
-        "says the limit in KB.",
+        "says the limit in KB. shareDocument: larger than MAX_DOCUMENT_BYTES (10 MiB by "
+        "default).",
+    )
+    # modules
+    UNSUPPORTED_FILE_TYPE = (
+        "UNSUPPORTED_FILE_TYPE",
+        "shareDocument: the file's bytes are not a PDF, PNG, JPEG or plain UTF-8 text (the "
+        "name and the declared type are not trusted), or the file is empty.",
     )
     # core records
     INVALID_TIME_ZONE = (

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -59,3 +61,37 @@ async def paginate(
     more = len(rows) > size
     items = rows[:size]
     return Page(items, encode_cursor(items[-1].pk) if more and items else None)
+
+
+def _keyed_cursor(value: date | datetime, row_id: UUID) -> str:
+    raw = f"{value.isoformat()}|{row_id.hex}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_keyed(cursor: str) -> tuple[date | datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        text, _, hex_id = raw.partition("|")
+        value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        return value, UUID(hex=hex_id)
+    except ValueError as exc:
+        raise UserErrors([UserError(ErrorCode.INVALID, "Not a cursor.", "after")]) from exc
+
+
+async def paginate_newest(
+    query: QuerySet[M], first: int | None, after: str | None, key: str, cap: int = PAGE_CAP
+) -> Page[M]:
+    """Rows newest first by `key` (a date or time column), ties by id, after the cursor; the
+    cursor holds both, so a page stays stable while rows are added above it."""
+    size = page_size(first, cap)
+    if after:
+        value, row_id = _decode_keyed(after)
+        earlier: dict[str, Any] = {f"{key}__lt": value}
+        tied: dict[str, Any] = {key: value, "id__lt": row_id}
+        query = query.filter(Q(**earlier) | Q(**tied))
+    rows = await query.order_by(f"-{key}", "-id").limit(size + 1)
+    items = rows[:size]
+    if len(rows) <= size or not items:
+        return Page(items, None)
+    last = items[-1]
+    return Page(items, _keyed_cursor(getattr(last, key), last.pk))

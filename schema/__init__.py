@@ -10,8 +10,10 @@ from app.settings import Settings
 from schema import (
     auth,
     clients,
+    documents,
     invitations,
     messaging,
+    modules,
     portal,
     recovery,
     scheduling,
@@ -51,6 +53,8 @@ Mutation = merge_types(
         scheduling.Mutation,
         tasks.Mutation,
         messaging.Mutation,
+        modules.Mutation,
+        documents.Mutation,
     ),
 )
 Subscription = merge_types("Subscription", (AppointmentSubscription, messaging.Subscription))

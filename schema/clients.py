@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from uuid import UUID
 
 import strawberry
 from strawberry.permission import BasePermission
@@ -13,6 +14,8 @@ from models.enums import ClientStatus
 from models.staff import Staff
 from resolvers import clients as logic
 from resolvers.clients import PortalAccountState
+from schema import documents as document_schema
+from schema import modules as module_schema
 from schema.common import UserError, attempt, changes, expose, gid
 from schema.invitations import Invitation, to_invitation
 from schema.pagination import After, First, Page
@@ -78,6 +81,26 @@ class Client:
     invitations: list[Invitation] = strawberry.field(
         description="Invitations sent for this client and their representatives, newest first."
     )
+
+    # --- portal module records, kept whether or not the module is on in the portal ---
+
+    @strawberry.field(description="Files shared with the client, newest first.")
+    async def documents(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Page[document_schema.ClientDocument]:
+        return await document_schema.staff_documents(info, UUID(self.id), first, after)
+
+    @strawberry.field(description="The client's balance, charges and payments.")
+    async def payments(self, info: Info) -> module_schema.Payments:
+        return await module_schema.staff_payments(info, UUID(self.id))
+
+    @strawberry.field(description="The client's social history (empty sections until saved).")
+    async def social_history(self, info: Info) -> module_schema.SocialHistory:
+        return await module_schema.staff_social_history(info, UUID(self.id))
+
+    @strawberry.field(description="The client's diagnoses and treatment-plan goals.")
+    async def clinical(self, info: Info) -> module_schema.ClinicalSummary:
+        return await module_schema.staff_clinical(info, UUID(self.id))
 
 
 def to_care_team_member(staff: Staff) -> CareTeamMember:

@@ -11,7 +11,10 @@ from app.context import Info
 from models.clients import Client
 from models.enums import AppointmentMode, MessagingMode, PortalAccountKind, PortalModule
 from resolvers import portal as logic
+from schema import documents as document_schema
+from schema import modules as module_schema
 from schema.common import gid
+from schema.pagination import After, First, Page
 from schema.permissions import SignedIn
 from schema.scheduling import ClientIdArg
 
@@ -54,6 +57,38 @@ class Portal:
         description="What to show before a cancellation: the agency's message, or the generic "
         "question when none is set."
     )
+
+    # --- module sections: each refuses (null, FORBIDDEN, reason MODULE_DISABLED) while off ---
+
+    @strawberry.field(
+        description="CARE_TEAM: the active staff on the client's care team, by last then "
+        "first name, each with every location checked for them (the default first)."
+    )
+    async def care_team(self, info: Info) -> list[module_schema.PortalCareTeamMember] | None:
+        return await module_schema.portal_care_team(info, self.home)
+
+    @strawberry.field(
+        description="DOCUMENTS: files staff shared with the client, newest first (download "
+        "one with documentDownloadLink)."
+    )
+    async def documents(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Page[document_schema.ClientDocument] | None:
+        return await document_schema.portal_documents(info, self.home, first, after)
+
+    @strawberry.field(description="PAYMENTS: the client's balance, charges and payments.")
+    async def payments(self, info: Info) -> module_schema.Payments | None:
+        return await module_schema.portal_payments(info, self.home)
+
+    @strawberry.field(description="SOCIAL_HISTORY: the client's social history, read-only.")
+    async def social_history(self, info: Info) -> module_schema.SocialHistory | None:
+        return await module_schema.portal_social_history(info, self.home)
+
+    @strawberry.field(
+        description="CLINICAL: the client's diagnoses and treatment-plan goals, read-only."
+    )
+    async def clinical(self, info: Info) -> module_schema.ClinicalSummary | None:
+        return await module_schema.portal_clinical(info, self.home)
 
 
 async def load_portal(info: Info, client_id: strawberry.ID | None) -> Portal:

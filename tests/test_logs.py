@@ -197,6 +197,15 @@ async def test_the_access_log_drops_query_strings(logs: pytest.LogCaptureFixture
     assert MARKER not in logs.text
 
 
+async def test_the_access_log_drops_document_link_tokens(logs: pytest.LogCaptureFixture) -> None:
+    """A download link's path is its token (GET /documents/<token>)."""
+    access = logging.getLogger("uvicorn.access")
+    path = f"/documents/{MARKER}"
+    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 200)
+    assert '"GET /documents/… HTTP/1.1" 200' in logs.text
+    assert MARKER not in logs.text
+
+
 async def test_a_refused_websocket_origin_is_logged_without_the_origin(
     app: Starlette, logs: pytest.LogCaptureFixture
 ) -> None:
