@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
@@ -19,6 +19,8 @@ class Context:
     response: Any
     caller: Caller
     settings: Settings
+    # Per-request DataLoaders by name (schema modules create theirs on first use).
+    loaders: dict[str, Any] = field(default_factory=dict)
 
     @property
     def agency_id(self) -> Any:

@@ -73,14 +73,14 @@ class FormAssignment(Model):
     form_fields: list[dict[str, Any]] = fields.JSONField(default=list)
     email = fields.CharField(max_length=254)
     token_hash = fields.CharField(max_length=64, unique=True, null=True)
-    expires_at: datetime | None = fields.DatetimeField(null=True)  # type: ignore[assignment]
+    expires_at: datetime | None = fields.DatetimeField(null=True)
     sent_by_id: UUID | None
     sent_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
         "models.Staff", related_name="forms_sent", null=True, on_delete=fields.SET_NULL
     )
     sent_at = fields.DatetimeField()
-    answers: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
-    completed_at: datetime | None = fields.DatetimeField(null=True)  # type: ignore[assignment]
+    answers: dict[str, Any] | None = fields.JSONField(null=True)
+    completed_at: datetime | None = fields.DatetimeField(null=True)
     # The portal account that submitted it; null for a secure link (nobody signed in).
     completed_by_id: UUID | None
     completed_by: fields.ForeignKeyNullableRelation[PortalAccount] = fields.ForeignKeyField(

@@ -10,6 +10,7 @@ from app.settings import Settings
 from schema import (
     auth,
     clients,
+    forms,
     invitations,
     portal,
     recovery,
@@ -35,6 +36,7 @@ Query = merge_types(
         scheduling.Query,
         tasks.Query,
         portal.Query,
+        forms.Query,
     ),
 )
 Mutation = merge_types(
@@ -48,6 +50,7 @@ Mutation = merge_types(
         recovery.Mutation,
         scheduling.Mutation,
         tasks.Mutation,
+        forms.Mutation,
     ),
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from models.staff import Staff
 from resolvers import clients as logic
 from resolvers.clients import PortalAccountState
 from schema.common import UserError, attempt, changes, expose, gid
+from schema.forms import CLIENT_FORMS, ClientForms
 from schema.invitations import Invitation, to_invitation
 from schema.pagination import After, First, Page
 from schema.permissions import CanManagePortalAccess, IsStaff
@@ -78,6 +79,8 @@ class Client:
     invitations: list[Invitation] = strawberry.field(
         description="Invitations sent for this client and their representatives, newest first."
     )
+    # Kiosk forms (schema/forms.py), batched per page by a dataloader.
+    forms: ClientForms = CLIENT_FORMS
 
 
 def to_care_team_member(staff: Staff) -> CareTeamMember:

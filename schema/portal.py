@@ -12,6 +12,7 @@ from models.clients import Client
 from models.enums import AppointmentMode, MessagingMode, PortalAccountKind, PortalModule
 from resolvers import portal as logic
 from schema.common import gid
+from schema.forms import PORTAL_FORMS, PortalForms
 from schema.permissions import SignedIn
 from schema.scheduling import ClientIdArg
 
@@ -54,6 +55,8 @@ class Portal:
         description="What to show before a cancellation: the agency's message, or the generic "
         "question when none is set."
     )
+    # Kiosk forms (schema/forms.py): not a module, always present.
+    forms: PortalForms = PORTAL_FORMS
 
 
 async def load_portal(info: Info, client_id: strawberry.ID | None) -> Portal:
