@@ -634,3 +634,18 @@ async def test_only_the_recipient_may_submit_a_portal_form(api: Api) -> None:
     assert done["errors"] == []
     row = await FormAssignment.get(id=assignment_id)
     assert row.completed_by_id == world.representative_account.id
+
+
+async def test_link_expiry_days_is_a_setting_from_1_to_90(api: Api) -> None:
+    world = await make_world()
+    staff = await champion(api, world)
+    for days in (0, 91):
+        variables = {"input": {"formLinkExpiryDays": days}}
+        refused = (await api.data(FORM_SETTINGS, variables, staff))["updateFormSettings"]
+        assert codes(refused["errors"]) == {("OUT_OF_RANGE", "formLinkExpiryDays")}
+    variables = {"input": {"formLinkExpiryDays": 90}}
+    saved = (await api.data(FORM_SETTINGS, variables, staff))["updateFormSettings"]
+    assert saved["settings"]["forms"] == {
+        "formCompletionChannel": "PORTAL",
+        "formLinkExpiryDays": 90,
+    }
