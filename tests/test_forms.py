@@ -15,10 +15,11 @@ from models.forms import FormAssignment
 from resolvers.clock import now, set_clock
 from tests.factories import Api, World, make_world
 from tests.mailbox import Mailbox, body_text
+from workers.jobs import expire_form_links
 
 RunJobs = Callable[[], Awaitable[None]]
 
-FIELDS = [
+FIELDS: list[dict[str, Any]] = [
     {"key": "full_name", "label": "Your name", "type": "SHORT_TEXT", "required": True},
     {"key": "story", "label": "What brings you here?", "type": "LONG_TEXT"},
     {"key": "sleep_hours", "label": "Hours of sleep", "type": "NUMBER", "required": True},
@@ -39,7 +40,7 @@ FIELDS = [
         "helpText": "Pick any",
     },
 ]
-GOOD_ANSWERS = [
+GOOD_ANSWERS: list[dict[str, Any]] = [
     {"key": "full_name", "value": "Robin"},
     {"key": "sleep_hours", "value": "7.5"},
     {"key": "safe", "value": "YES"},
@@ -256,7 +257,7 @@ async def test_answers_are_checked_against_the_form_with_an_error_per_field(api:
     form_id = await make_template(api, staff)
     sent = await send(api, staff, form_id, clientId=str(world.client.id))
     robin = await api.portal_token(world.agency, "robin")
-    bad = [
+    bad: list[dict[str, Any]] = [
         {"key": "full_name", "value": "x" * 501},
         {"key": "story", "value": "fine"},
         {"key": "sleep_hours", "value": "seven"},
@@ -419,6 +420,10 @@ async def test_a_link_expires_after_the_agency_setting(
     staff = await champion(api, world)  # the earlier session lapsed while the clock moved
     view = (await api.data(CLIENT_FORMS, {"id": str(world.client.id)}, staff))["client"]
     assert view["forms"]["assignments"][0]["state"] == "EXPIRED"
+    # the tidying job marks it too, once, and the link stays refused
+    assert await expire_form_links({}) >= 1
+    assert await expire_form_links({}) == 0
+    assert (await api.data(BY_LINK, {"token": token}))["formByLink"] is None
 
 
 async def test_unknown_tokens_get_the_same_answer(api: Api) -> None:
