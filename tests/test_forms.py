@@ -3,10 +3,12 @@ completing from the link in the received e-mail, texts before and after, answer 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
+from unittest.mock import ANY
 
 from models.accounts import PortalAccount
 from models.clients import Client
@@ -654,3 +656,23 @@ async def test_link_expiry_days_is_a_setting_from_1_to_90(api: Api) -> None:
         "formCompletionChannel": "PORTAL",
         "formLinkExpiryDays": 90,
     }
+
+
+async def test_two_submissions_of_one_link_at_once_complete_it_once(
+    api: Api, mailbox: Mailbox, run_jobs: RunJobs
+) -> None:
+    world = await make_world()
+    staff = await champion(api, world)
+    await use_channel(api, staff, "SECURE_EMAIL_LINK")
+    form_id = await make_template(api, staff)
+    await send(api, staff, form_id, representativeId=str(world.representative.id))
+    await run_jobs()
+    token = token_of(link_in(mailbox, "guardian@c.test"))
+    first, second = await asyncio.gather(
+        submit_link(api, token, GOOD_ANSWERS),
+        submit_link(api, token, [*GOOD_ANSWERS[:3], {"key": "mood", "value": "Low"}]),
+    )
+    outcomes = sorted([first["errors"], second["errors"]], key=len)
+    assert outcomes == [[], [{"code": "FORM_LINK_INVALID", "field": "token", "message": ANY}]]
+    [row] = await FormAssignment.filter(agency_id=world.agency.id)
+    assert row.state == FormAssignmentState.COMPLETED
