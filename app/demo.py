@@ -15,13 +15,15 @@ from models.agency import Agency, Location
 from models.clients import CareTeamMember, Client, Representative
 from models.enums import (
     DiagnosisStatus,
+    FormCompletionChannel,
+    FormFieldType,
     GoalStatus,
     PaymentMethod,
     Permission,
     PortalAccountKind,
     PortalModule,
 )
-from models.forms import FormTemplate
+from models.forms import FormAssignment, FormTemplate
 from models.modules import (
     ClientCharge,
     ClientDocument,
@@ -36,6 +38,7 @@ from models.settings import PortalSettings
 from models.staff import Staff, StaffLocation
 from resolvers.agencies import create_agency
 from resolvers.clock import now
+from resolvers.form_rules import FieldSpec
 from resolvers.passwords import hash_password
 
 SLUG = "demo"
@@ -44,6 +47,60 @@ PRODUCTION_REFUSAL = (
     "portal demo: refusing to seed the demo agency into a production database "
     "(ENVIRONMENT=production): its logins and password are public"
 )
+
+
+_FREQUENCY = ("Not at all", "Several days", "More than half the days", "Nearly every day")
+# Name, client can see, representative can see, fields.
+DEMO_FORMS: list[tuple[str, bool, bool, list[FieldSpec]]] = [
+    (
+        "Intake questionnaire",
+        True,
+        True,
+        [
+            FieldSpec("preferred_name", "Preferred name", FormFieldType.SHORT_TEXT, True),
+            FieldSpec("reason", "What brings you to us?", FormFieldType.LONG_TEXT, True),
+            FieldSpec("first_visit", "Is this your first visit?", FormFieldType.YES_NO, True),
+            FieldSpec(
+                "contact",
+                "How may we contact you?",
+                FormFieldType.MULTI_CHOICE,
+                options=("Phone", "E-mail", "Letter"),
+                help_text="Choose any.",
+            ),
+        ],
+    ),
+    (
+        "PHQ-9",
+        True,
+        False,
+        [
+            FieldSpec(
+                "interest",
+                "Little interest or pleasure in doing things",
+                FormFieldType.SINGLE_CHOICE,
+                True,
+                _FREQUENCY,
+            ),
+            FieldSpec(
+                "down",
+                "Feeling down, depressed or hopeless",
+                FormFieldType.SINGLE_CHOICE,
+                True,
+                _FREQUENCY,
+            ),
+            FieldSpec("sleep_hours", "Hours of sleep a night", FormFieldType.NUMBER),
+        ],
+    ),
+    (
+        "Consent to treatment",
+        True,
+        True,
+        [
+            FieldSpec("agree", "I consent to treatment", FormFieldType.YES_NO, True),
+            FieldSpec("signed_on", "Date", FormFieldType.DATE, True),
+        ],
+    ),
+]
 
 
 class DemoRefused(Exception):
@@ -109,14 +166,18 @@ async def _seed() -> None:
     chen = await _staff(agency, "Lee", "Chen", "chen@demo.example", [], [oak])
     alex = await _clients(agency, rivera, chen)
     await _modules(agency, alex, rivera)
-    for name, client_sees, rep_sees in [
-        ("Intake questionnaire", True, True),
-        ("PHQ-9", True, False),
-        ("Consent to treatment", True, True),
-    ]:
+    templates = [
         await FormTemplate.create(
-            agency=agency, name=name, client_can_see=client_sees, representative_can_see=rep_sees
+            agency=agency,
+            name=name,
+            client_can_see=client_sees,
+            representative_can_see=rep_sees,
+            definition={"fields": [f.to_json() for f in fields]},
+            updated_at=now(),
         )
+        for name, client_sees, rep_sees, fields in DEMO_FORMS
+    ]
+    await _form_for(agency, alex, templates[0])
 
 
 async def _staff(
@@ -138,6 +199,20 @@ async def _staff(
     for index, location in enumerate(locations):
         await StaffLocation.create(staff=staff, location=location, is_default=index == 0)
     return staff
+
+
+async def _form_for(agency: Agency, client: Client, template: FormTemplate) -> None:
+    """A form waiting in the client's portal, as sendForm would leave it (without the mail)."""
+    await FormAssignment.create(
+        agency=agency,
+        template=template,
+        client=client,
+        channel=FormCompletionChannel.PORTAL,
+        form_name=template.name,
+        form_fields=template.definition["fields"],
+        email=client.email or "",
+        sent_at=now(),
+    )
 
 
 async def _clients(agency: Agency, rivera: Staff, chen: Staff) -> Client:

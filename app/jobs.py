@@ -24,7 +24,12 @@ QUEUE_NAME = "portal:queue"
 # such mail waits seconds, not minutes. The expiry jobs only tidy up.
 SWEEP_EVERY_SECONDS = 10
 SWEEP = ("sweep_outbox",)
-PERIODIC = ("expire_invitations", "expire_password_resets", "expire_appointment_requests")
+PERIODIC = (
+    "expire_invitations",
+    "expire_password_resets",
+    "expire_appointment_requests",
+    "expire_form_links",
+)
 PERIODIC_EVERY_SECONDS = 60
 # Jobs one process runs at once (arq's max_jobs, the in-process semaphore).
 MAX_JOBS = 10

@@ -53,6 +53,11 @@ class Permission(DescribedEnum):
         "Sees, creates and edits every client and representative of the agency; without it (or "
         "MANAGE_PORTAL_ACCESS) a staff member sees only the clients whose care team they are in.",
     )
+    MANAGE_FORMS = (
+        "MANAGE_FORMS",
+        "Kiosk form templates: createFormTemplate, updateFormTemplate and setFormTemplateActive. "
+        "Reading templates (formTemplates) and sending forms (sendForm) need no permission.",
+    )
 
 
 class AppointmentMode(DescribedEnum):
@@ -163,3 +168,31 @@ class GoalStatus(DescribedEnum):
     ACTIVE = "ACTIVE", "A goal being worked on."
     MET = "MET", "A goal reached."
     DISCONTINUED = "DISCONTINUED", "A goal no longer pursued."
+
+
+class FormFieldType(DescribedEnum):
+    SHORT_TEXT = "SHORT_TEXT", "One line of text, at most 500 characters."
+    LONG_TEXT = "LONG_TEXT", "Free text, at most 5,000 characters; line breaks kept."
+    NUMBER = (
+        "NUMBER",
+        "A decimal number such as 12, -3 or 7.5 (digits with an optional sign and decimal "
+        "point, at most 30 characters).",
+    )
+    DATE = "DATE", "A calendar day, YYYY-MM-DD, between 1000-01-01 and 2999-12-31."
+    YES_NO = "YES_NO", "YES or NO."
+    SINGLE_CHOICE = "SINGLE_CHOICE", "Exactly one of the field's options."
+    MULTI_CHOICE = "MULTI_CHOICE", "Any number of the field's options (at least one if required)."
+
+
+class FormAssignmentState(DescribedEnum):
+    SENT = (
+        "SENT",
+        "Sent and waiting to be completed. A secure link past its expiresAt shows EXPIRED.",
+    )
+    COMPLETED = "COMPLETED", "Completed: its answers are kept."
+    EXPIRED = "EXPIRED", "A secure e-mail link whose time ran out before the form was completed."
+    SUPERSEDED = (
+        "SUPERSEDED",
+        "The same form was sent again to the same person before this copy was completed; only "
+        "the newest copy can be completed.",
+    )

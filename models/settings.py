@@ -58,6 +58,8 @@ class PortalSettings(Model):
     form_completion_channel = fields.CharEnumField(
         FormCompletionChannel, max_length=32, default=FormCompletionChannel.PORTAL
     )
+    # Beyond the spec: days a secure form link works after it is sent.
+    form_link_expiry_days = fields.IntField(default=7)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

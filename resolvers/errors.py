@@ -44,7 +44,8 @@ class ErrorCode(DescribedEnum):
     DUPLICATE = (
         "DUPLICATE",
         "Another staff member of this agency already uses this e-mail address (compared "
-        "ignoring case).",
+        "ignoring case); or a form template repeats a field key or an option, or form answers "
+        "repeat a key.",
     )
     # A NUL character or an unpaired UTF-16 surrogate in text (schema/text_rule.py).
     INVALID_TEXT = (
@@ -122,7 +123,11 @@ class ErrorCode(DescribedEnum):
         "guess, or contains the sign-in name (user name, or a staff member's e-mail); the "
         "message says which.",
     )
-    NO_EMAIL = "NO_EMAIL", "inviteClient: the client has no e-mail address to send the link to."
+    NO_EMAIL = (
+        "NO_EMAIL",
+        "inviteClient, or sendForm through SECURE_EMAIL_LINK: the client has no e-mail address "
+        "to send the link to.",
+    )
     ALREADY_REGISTERED = (
         "ALREADY_REGISTERED",
         "inviteClient/inviteRepresentative: the person already has a portal account.",
@@ -214,6 +219,43 @@ class ErrorCode(DescribedEnum):
         "NOT_ON_CARE_TEAM",
         "startThread names a staff member who is not an active member of the client's care "
         "team (or no such staff member).",
+    )
+    # kiosk forms
+    NO_PORTAL_ACCOUNT = (
+        "NO_PORTAL_ACCOUNT",
+        "sendForm through the PORTAL channel: the client or representative has no active portal "
+        "account to put the form in (invite them, or turn their sign-in back on).",
+    )
+    FORM_INACTIVE = (
+        "FORM_INACTIVE",
+        "sendForm: the form template is deactivated (setFormTemplateActive); forms already "
+        "sent can still be completed.",
+    )
+    FORM_LINK_INVALID = (
+        "FORM_LINK_INVALID",
+        "submitFormByLink: the link is unknown, already used, replaced by a newer copy of the "
+        "form or expired (one answer for all); ask the agency to send the form again.",
+    )
+    FORM_NOT_OPEN = (
+        "FORM_NOT_OPEN",
+        "submitForm: the form was already completed, or replaced by a newer copy sent to the "
+        "same person.",
+    )
+    UNKNOWN_FIELD = (
+        "UNKNOWN_FIELD",
+        "An answer whose key is not a field of the form (field answers.<key>, or answers when "
+        "the key is not even a possible key).",
+    )
+    INVALID_CHOICE = (
+        "INVALID_CHOICE",
+        "An answer to a SINGLE_CHOICE, MULTI_CHOICE or YES_NO field that is not one of its "
+        "options (YES or NO for YES_NO).",
+    )
+    NOT_A_NUMBER = "NOT_A_NUMBER", "An answer to a NUMBER field that is not a decimal number."
+    INVALID_DATE = (
+        "INVALID_DATE",
+        "An answer to a DATE field that is not a calendar day YYYY-MM-DD between 1000-01-01 and "
+        "2999-12-31.",
     )
 
 

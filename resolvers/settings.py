@@ -208,7 +208,9 @@ async def update_utilities(caller: Caller, changes: dict[str, Any]) -> PortalSet
 
 
 async def update_forms(caller: Caller, changes: dict[str, Any]) -> PortalSettings:
-    return await _save(caller, PortalSettings, "forms", changes, Collector())
+    c = Collector()
+    check.int_range(c, changes, "form_link_expiry_days", 1, 90)
+    return await _save(caller, PortalSettings, "forms", changes, c)
 
 
 async def update_agency_setup(caller: Caller, changes: dict[str, Any]) -> AgencySetup:

@@ -11,6 +11,7 @@ from schema import (
     auth,
     clients,
     documents,
+    forms,
     invitations,
     messaging,
     modules,
@@ -39,6 +40,7 @@ Query = merge_types(
         tasks.Query,
         messaging.Query,
         portal.Query,
+        forms.Query,
     ),
 )
 Mutation = merge_types(
@@ -55,6 +57,7 @@ Mutation = merge_types(
         messaging.Mutation,
         modules.Mutation,
         documents.Mutation,
+        forms.Mutation,
     ),
 )
 Subscription = merge_types("Subscription", (AppointmentSubscription, messaging.Subscription))

@@ -17,6 +17,7 @@ from resolvers.clients import PortalAccountState
 from schema import documents as document_schema
 from schema import modules as module_schema
 from schema.common import UserError, attempt, changes, expose, gid
+from schema.forms import CLIENT_FORMS, ClientForms
 from schema.invitations import Invitation, to_invitation
 from schema.pagination import After, First, Page
 from schema.permissions import CanManagePortalAccess, IsStaff
@@ -81,6 +82,8 @@ class Client:
     invitations: list[Invitation] = strawberry.field(
         description="Invitations sent for this client and their representatives, newest first."
     )
+    # Kiosk forms (schema/forms.py), batched per page by a dataloader.
+    forms: ClientForms = CLIENT_FORMS
 
     # --- portal module records, kept whether or not the module is on in the portal ---
 

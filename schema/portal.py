@@ -14,6 +14,7 @@ from resolvers import portal as logic
 from schema import documents as document_schema
 from schema import modules as module_schema
 from schema.common import gid
+from schema.forms import PORTAL_FORMS, PortalForms
 from schema.pagination import After, First, Page
 from schema.permissions import SignedIn
 from schema.scheduling import ClientIdArg
@@ -57,6 +58,8 @@ class Portal:
         description="What to show before a cancellation: the agency's message, or the generic "
         "question when none is set."
     )
+    # Kiosk forms (schema/forms.py): not a module, always present.
+    forms: PortalForms = PORTAL_FORMS
 
     # --- module sections: each refuses (null, FORBIDDEN, reason MODULE_DISABLED) while off ---
 

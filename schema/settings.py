@@ -177,7 +177,16 @@ class FormVisibility:
 @strawberry.type(description="How kiosk forms reach clients, and who may see completed ones.")
 class FormSettings:
     form_completion_channel: FormCompletionChannel = strawberry.field(
-        description="How clients receive and complete forms."
+        description="How clients and representatives receive and complete kiosk forms; "
+        "agency-wide, and it takes effect on save for every form sent from then on (sendForm). "
+        "Forms already sent keep the channel they were sent with until completed or expired: a "
+        "secure link already e-mailed keeps working until its expiry, and a form already in "
+        "someone's portal stays there. So before switching to PORTAL, make sure clients use "
+        "the portal."
+    )
+    form_link_expiry_days: int = strawberry.field(
+        description="Days a secure form link (SECURE_EMAIL_LINK) works after it is sent, 1 to "
+        "90 (7 for a new agency); links already sent keep their expiry. Beyond the spec."
     )
     forms: list[FormVisibility] = strawberry.field(
         description="The agency's active form templates, by name, with who may see them completed."
@@ -266,6 +275,7 @@ def _visibility(form: FormTemplate) -> FormVisibility:
 def _forms(view: logic.SettingsView) -> FormSettings:
     return FormSettings(
         form_completion_channel=view.settings.form_completion_channel,
+        form_link_expiry_days=view.settings.form_link_expiry_days,
         forms=[_visibility(f) for f in view.forms],
     )
 
@@ -420,7 +430,11 @@ class UpdateUtilitySettingsInput:
 @strawberry.input(description="Changes to the forms section. " + _PARTIAL)
 class UpdateFormSettingsInput:
     form_completion_channel: FormCompletionChannel | None = _new(
-        "FormSettings.formCompletionChannel"
+        "FormSettings.formCompletionChannel (forms already sent keep their channel)"
+    )
+    form_link_expiry_days: int | None = _new(
+        "FormSettings.formLinkExpiryDays, in days (1 to 90, else OUT_OF_RANGE); links already "
+        "sent keep their expiry"
     )
 
 
@@ -651,7 +665,9 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=_SETTINGS,
-        description="Changes how clients receive forms. " + _SETTINGS_RULE + " Errors: REQUIRED.",
+        description="Changes how clients receive forms (from the next sendForm on). "
+        + _SETTINGS_RULE
+        + " Errors: REQUIRED, OUT_OF_RANGE.",
     )
     async def update_form_settings(
         self, info: Info, input: Annotated[UpdateFormSettingsInput, _CHANGES]

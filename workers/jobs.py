@@ -16,7 +16,7 @@ from emails.smtp import PermanentMailError, SmtpConfig, TransientMailError, buil
 from models.enums import TokenState
 from models.invitations import Invitation, PasswordReset
 from models.mail import OutboxMessage
-from resolvers import jobs, outbox, recovery, scheduling
+from resolvers import forms, jobs, outbox, recovery, scheduling
 from resolvers.clock import now
 
 log = logging.getLogger("portal.worker")
@@ -115,6 +115,12 @@ async def expire_appointment_requests(ctx: dict[str, Any]) -> int:
     return count
 
 
+async def expire_form_links(ctx: dict[str, Any]) -> int:
+    count = await forms.expire_links()
+    log.info("expired %d form link(s)", count)
+    return count
+
+
 FUNCTIONS = {
     f.__name__: f
     for f in (
@@ -125,5 +131,6 @@ FUNCTIONS = {
         expire_invitations,
         expire_password_resets,
         expire_appointment_requests,
+        expire_form_links,
     )
 }
