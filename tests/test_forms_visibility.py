@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.slots_server import STATEMENTS, count_statements
 from models.accounts import PortalAccount
 from models.clients import Client, Representative
 from models.enums import FormAssignmentState, FormCompletionChannel, PortalAccountKind
 from models.forms import FormAssignment, FormTemplate
 from resolvers.clock import now
 from tests.factories import PASSWORD_HASH, Api, World, make_world
+from tests.statements import statements_of, without_audit
 from tests.test_forms import CLIENT_FORMS, champion, make_template, portal_forms, send, submit
 
 ONE_FIELD = [{"key": "note", "label": "Anything to add?", "type": "SHORT_TEXT", "required": True}]
@@ -268,14 +268,7 @@ async def add_forms(world: World, count: int) -> None:
 async def statements(api: Api, query: str, token: str, variables: dict[str, Any]) -> int:
     """SQL statements of one request, less the audit trail's inserts (`clients` records one
     per client shown, by design)."""
-    count_statements()
-    seen_sql: list[str] = []
-    marker = STATEMENTS.set(seen_sql)
-    try:
-        await api.data(query, variables, token)
-    finally:
-        STATEMENTS.reset(marker)
-    return len([sql for sql in seen_sql if "audit_event" not in sql])
+    return len(without_audit((await statements_of(api, query, variables, token))[0]))
 
 
 PORTAL_HOME = """

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.slots_server import STATEMENTS, count_statements
 from models.clients import CareTeamMember
 from models.enums import MessagingMode, Permission
 from tests.factories import Api, World, make_staff
+from tests.statements import statements_of
 from tests.test_messaging import THREAD, messaging_world, send, start
 
 # The portal's messaging home: every thread with its last message, correspondent, unread count
@@ -25,13 +25,8 @@ query {{
 
 async def statements(api: Api, token: str) -> tuple[int, int]:
     """(SQL statements, threads listed) of one messageThreads call."""
-    count_statements()
-    seen: list[str] = []
-    marker = STATEMENTS.set(seen)
-    try:
-        page: dict[str, Any] = (await api.data(HOME, {}, token))["messageThreads"]
-    finally:
-        STATEMENTS.reset(marker)
+    seen, data = await statements_of(api, HOME, {}, token)
+    page: dict[str, Any] = data["messageThreads"]
     assert all(t["lastMessage"]["author"]["name"] for t in page["items"])
     for thread in page["items"]:
         assert [m["body"].split()[0] for m in thread["messages"]["items"]] == ["first", "reply"]

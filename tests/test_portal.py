@@ -5,7 +5,11 @@ from __future__ import annotations
 from models.clients import Client, Representative
 from models.enums import MessagingMode, PortalModule
 from models.settings import PortalSettings
-from tests.factories import Api, make_world
+from tests.factories import Api, World, make_world
+from tests.statements import statements_of
+from tests.test_documents import shared, turn_on
+from tests.test_forms_visibility import add_forms
+from tests.test_messaging import messaging_world, send, start
 
 HOME = """
 query ($clientId: ID) {
@@ -78,3 +82,61 @@ async def test_a_representative_of_two_clients_chooses_and_sees_only_those(api: 
     assert home["client"]["firstName"] == "Sam"
     robin = await api.portal_token(world.agency, "robin")
     assert await api.error_code(HOME, {"clientId": str(sibling.id)}, robin) == "FORBIDDEN"
+
+
+# The portal's first page as an app would ask for it: every section, the forms and the threads.
+WHOLE_HOME = """
+query {
+  portal {
+    modules messagingDisclaimer
+    careTeam { staffId firstName locations { name isDefault } }
+    documents { items { id title fileName sizeBytes } nextCursor }
+    payments { balanceCents charges { items { id } } payments { items { id } } }
+    socialHistory { family }
+    clinical { diagnoses { code } goals { description } }
+    forms { textBefore toComplete { id formName } completed { id formName } }
+  }
+  messageThreads {
+    items { id subject unreadCount staff { name } lastMessage { body author { name } } }
+    unreadCount disclaimer
+  }
+}"""
+
+
+async def add_home_content(api: Api, world: World, desk: str, count: int) -> None:
+    """`count` more threads (started by staff, answered by the client), shared documents and
+    forms (waiting and completed) for the world's client."""
+    robin = await api.portal_token(world.agency, "robin")
+    for n in range(count):
+        made = await start(
+            api,
+            desk,
+            clientId=str(world.client.id),
+            staffId=str(world.clinician.id),
+            subject=f"Thread {n}",
+            body="hello",
+        )
+        assert made["errors"] == [], made
+        assert (await send(api, robin, made["thread"]["id"], "reply"))["errors"] == []
+        await shared(api, desk, world.client.id, title=f"Doc {n}")
+    await add_forms(world, count)
+
+
+async def test_the_home_page_costs_the_same_statements_for_5_or_20_of_everything(
+    api: Api,
+) -> None:
+    world = await messaging_world(MessagingMode.BETWEEN_STAFF_AND_CLIENT, email=False)
+    await turn_on(world, *PortalModule)
+    desk = await api.staff_token(world.agency, "desk@a.test")
+    robin = await api.portal_token(world.agency, "robin")
+    await add_home_content(api, world, desk, 5)
+    few, data = await statements_of(api, WHOLE_HOME, {}, robin)
+    assert len(data["messageThreads"]["items"]) == 5
+    assert len(data["portal"]["documents"]["items"]) == 5
+    assert len(data["portal"]["forms"]["toComplete"]) == 5
+    await add_home_content(api, world, desk, 15)
+    many, data = await statements_of(api, WHOLE_HOME, {}, robin)
+    assert len(data["messageThreads"]["items"]) == 20
+    assert len(data["portal"]["documents"]["items"]) == 20
+    assert len(data["portal"]["forms"]["completed"]) == 20
+    assert len(few) == len(many), (len(few), len(many))

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from bench.slots_server import STATEMENTS, count_statements
 from models.agency import Location
 from models.clients import CareTeamMember, Client, Representative
 from models.enums import PortalModule
 from models.staff import Staff, StaffLocation
 from resolvers.clock import now
 from tests.factories import Api, World, make_staff, make_world
+from tests.statements import statements_of
 from tests.test_documents import shared, turn_on
 
 SECTIONS = {
@@ -417,14 +417,7 @@ async def test_a_clinician_loses_the_records_with_the_care_team(api: Api) -> Non
 
 
 async def statements(api: Api, query: str, variables: dict[str, Any], token: str) -> int:
-    count_statements()
-    seen: list[str] = []
-    marker = STATEMENTS.set(seen)
-    try:
-        await api.data(query, variables, token)
-    finally:
-        STATEMENTS.reset(marker)
-    return len(seen)
+    return len((await statements_of(api, query, variables, token))[0])
 
 
 async def grow(api: Api, world: World, desk: str, count: int) -> None:
