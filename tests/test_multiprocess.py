@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +24,7 @@ from resolvers.ratelimit import Policy
 from resolvers.scheduling import agency_channel
 from tests.factories import PASSWORD, STAFF_LOGIN, Api, make_staff, make_world
 from tests.live import GqlSocket, api_process
+from tests.mailbox import free_port
 from tests.test_appointment_events import STAFF_EVENTS, book, next_event
 
 pytestmark = pytest.mark.multiprocess
@@ -168,3 +172,88 @@ async def test_failed_sign_ins_on_both_processes_count_in_one_limit(a: Api, b: A
     variables["input"]["password"] = PASSWORD
     answer = (await b.data(STAFF_LOGIN, variables))["staffLogin"]
     assert [e["code"] for e in answer["errors"]] == ["RATE_LIMITED"]
+
+
+# `portal serve --workers N`
+
+
+def _portal(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from app.cli import main; main()", *args]
+
+
+async def test_serve_with_several_workers_is_refused_without_redis(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "WEB_CONCURRENCY")}
+    env["DATABASE_URL"] = f"sqlite://{tmp_path / 'none.sqlite3'}"
+    refused = await asyncio.create_subprocess_exec(
+        *_portal("serve", "--workers", "2"), env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await asyncio.wait_for(refused.communicate(), 60)
+    assert refused.returncode == 2
+    assert "--workers 2 needs REDIS_URL" in stderr.decode()
+
+
+async def test_serve_with_two_workers_runs_a_lifespan_in_each_and_answers_from_both(
+    app: Starlette, settings: Settings, tmp_path: Path
+) -> None:
+    if not settings.redis_url:
+        if REQUIRED:
+            pytest.fail("REDIS_URL must be set in CI")
+        pytest.skip("REDIS_URL not set: several API processes need Redis")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "ENVIRONMENT": "test",
+    }
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        server = await asyncio.create_subprocess_exec(
+            *_portal("serve", "--port", str(port), "--workers", "2"), env=env, stderr=sink
+        )
+    try:
+        started = await _startups(log, server, 2)
+        # One parent and two workers, each with its own lifespan (pool, bus, queue).
+        assert len(started) == 2 and server.pid not in started
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            world = await make_world()
+            token = await Api(http).staff_token(world.agency, "clinician@a.test")
+            # Fresh connections land on either worker; every one of them answers as one service.
+            for _ in range(10):
+                fresh = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}")
+                async with fresh:
+                    ready = await fresh.get("/readyz")
+                    checks = {"database": True, "redis": True}
+                    assert ready.json() == {"ready": True, "checks": checks}
+                    assert (await Api(fresh).data(VIEWER, token=token))["viewer"]["staffId"]
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), 30)
+    assert len(_startups_in(_text(log))) == 2
+
+
+def _startups_in(text: str) -> set[int]:
+    """The worker processes whose lifespan finished starting ("[pid]" of uvicorn's lines)."""
+    pids = set()
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if "Application startup complete" in line:
+            match = re.search(r"\[(\d+)\]", "\n".join(lines[max(0, index - 3) : index + 1]))
+            if match:
+                pids.add(int(match.group(1)))
+    return pids
+
+
+async def _startups(log: Path, server: asyncio.subprocess.Process, count: int) -> set[int]:
+    for _ in range(600):
+        if server.returncode is not None:
+            raise AssertionError(f"portal serve exited: {_text(log)}")
+        started = _startups_in(_text(log))
+        if len(started) >= count:
+            return started
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"portal serve did not start {count} workers: {_text(log)}")
+
+
+def _text(log: Path) -> str:
+    return log.read_text()
