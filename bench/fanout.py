@@ -39,7 +39,14 @@ from websockets.typing import Subprotocol
 from app.context import timeouts
 from app.db import tortoise_config
 from app.settings import Settings
-from bench.processes import PASSWORD, seed_agency, server_env, services, serving
+from bench.processes import (
+    PASSWORD,
+    seed_agency,
+    server_env,
+    services,
+    serving,
+    tree_cpu_seconds,
+)
 from models.agency import Agency, Location
 from models.clients import CareTeamMember, Client
 from models.enums import Permission
@@ -188,12 +195,21 @@ class Booker:
         return appointment_id
 
 
-async def _until_heard(subs: list[Subscriber], appointment_id: str, seconds: float) -> int:
+async def _until_heard(
+    subs: list[Subscriber], appointment_id: str, seconds: float, quiet: float | None = None
+) -> int:
+    """Until every subscription heard the booking, `seconds` passed, or (with `quiet`) nothing
+    new arrived for that long; how many heard it."""
     deadline = time.perf_counter() + seconds
+    last, progress_at = -1, time.perf_counter()
     while time.perf_counter() < deadline:
         heard = sum(appointment_id in s.heard for s in subs)
         if heard == len(subs):
             return heard
+        if heard != last:
+            last, progress_at = heard, time.perf_counter()
+        elif quiet is not None and heard and time.perf_counter() - progress_at > quiet:
+            break
         await asyncio.sleep(0.01)
     return sum(appointment_id in s.heard for s in subs)
 
@@ -202,7 +218,7 @@ async def warm_up(subs: list[Subscriber], booker: Booker, http: httpx.AsyncClien
     """Books until every subscription has heard something (each is registered); the tries."""
     for tries in range(1, WARM_UP_TRIES + 1):
         appointment_id = await booker.book(http)
-        await _until_heard(subs, appointment_id, 5.0)
+        await _until_heard(subs, appointment_id, ROUND_TIMEOUT_SECONDS, quiet=2.0)
         if all(s.heard for s in subs):
             return tries
     missing = sum(not s.heard for s in subs)
@@ -230,6 +246,7 @@ async def measure(subscriptions: int, rounds: int) -> dict[str, Any]:
     env = server_env(database_url, redis_url)
     with serving(env, 1, folder, "one") as one, serving(env, 1, folder, "two") as two:
         bases = [one[0], two[0]]
+        pids = [one[1], two[1]]
         addresses = [base.removeprefix("http://") for base in bases]
         booker = Booker(world)
         clients = [httpx.AsyncClient(base_url=base, timeout=30) for base in bases]
@@ -243,9 +260,14 @@ async def measure(subscriptions: int, rounds: int) -> dict[str, Any]:
                 every: list[float] = []
                 for round_no in range(rounds):
                     http = clients[round_no % 2]
+                    cpu_before = [tree_cpu_seconds(pid) or 0.0 for pid in pids]
                     sent = time.perf_counter()
                     appointment_id = await booker.book(http)
                     heard = await _until_heard(subs, appointment_id, ROUND_TIMEOUT_SECONDS)
+                    cpu = [
+                        (tree_cpu_seconds(pid) or 0.0) - before
+                        for pid, before in zip(pids, cpu_before, strict=True)
+                    ]
                     latencies = [
                         (s.heard[appointment_id] - sent) * 1000
                         for s in subs
@@ -257,6 +279,9 @@ async def measure(subscriptions: int, rounds: int) -> dict[str, Any]:
                             "booked_on": f"process {round_no % 2 + 1}",
                             "heard": heard,
                             **percentiles(latencies),
+                            # Both servers' CPU for the round (the mutation included), per
+                            # subscription heard: what one delivery costs, load aside.
+                            "server_cpu_ms_per_delivery": round(sum(cpu) * 1000 / max(heard, 1), 2),
                         }
                     )
                     await asyncio.sleep(1.0)
