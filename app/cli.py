@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -108,18 +109,60 @@ def server_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+class ServeRefused(Exception):
+    """`portal serve` options that cannot work together with this configuration."""
+
+
+def check_workers(workers: int, settings: Settings) -> None:
+    """Several API processes are one service only through Redis: without it each would run its
+    own cron and jobs, keep its own event bus (a logout or a booking on one process would not
+    reach sockets and subscriptions on another) and its own rate-limit counts."""
+    if workers < 1:
+        raise ServeRefused("--workers must be 1 or more")
+    if workers > 1 and not settings.redis_url:
+        raise ServeRefused(
+            f"--workers {workers} needs REDIS_URL: without Redis each API process would run its "
+            "own jobs and cron, and events (logouts, appointment updates) and rate limits would "
+            "not be shared between processes. Set REDIS_URL and run `portal worker`, or serve "
+            "with one process."
+        )
+
+
+def served_app() -> Any:
+    """The factory `portal serve` hands uvicorn: each worker process calls it, so each one
+    configures its own logging and runs its own lifespan (database pool, bus, job queue)."""
+    from app.logging import configure_logging
+    from app.main import create_app
+
+    configure_logging()
+    return create_app()
+
+
+def _workers(args: argparse.Namespace) -> int:
+    if args.workers is not None:
+        return int(args.workers)
+    text = os.environ.get("WEB_CONCURRENCY", "").strip() or "1"
+    if not text.isdigit():
+        raise ServeRefused("WEB_CONCURRENCY must be a whole number of API processes")
+    return int(text)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from app.logging import configure_logging
-
     settings = get_settings()
-    configure_logging()
+    try:
+        workers = _workers(args)
+        check_workers(workers, settings)
+    except ServeRefused as refused:
+        print(refused, file=sys.stderr)
+        raise SystemExit(2) from refused
     uvicorn.run(
-        "app.main:create_app",
+        "app.cli:served_app",
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
+        workers=workers,
         log_level="info",
         **server_options(settings),
     )
@@ -145,6 +188,12 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API (GraphiQL at /graphql)")
     serve.add_argument("--host", help="default: HOST, else 127.0.0.1")
     serve.add_argument("--port", type=int, help="default: PORT, else 8000")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="API processes sharing the port (default: WEB_CONCURRENCY, else 1); more than "
+        "one needs REDIS_URL",
+    )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="seed the demo agency, print logins").set_defaults(func=cmd_demo)

@@ -8,13 +8,19 @@ Hearing: a subscriber re-reads, for every event, its viewer's session (the CURRE
 a permission or a represented client taken away mid-subscription stops the events at once;
 an ended session ends the subscription) and the changed rows, and passes on only what that
 viewer may see now. The rules themselves are pure functions below.
+
+What is the same for every subscriber of a process (the changed rows, the agency's settings,
+a client's name for viewers who see the same clients) is read once per event and shared
+(`_shared`): one event reaching a thousand dashboards costs a handful of queries, not a
+thousand of each.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from models.clients import Client
@@ -22,7 +28,7 @@ from models.enums import Permission
 from models.scheduling import Appointment, AppointmentRequest
 from models.settings import PortalSettings
 from resolvers import access, events
-from resolvers.clients import visible_clients
+from resolvers.clients import sees_all_clients, visible_clients
 from resolvers.events import Event
 from resolvers.principal import Caller, Principal
 from resolvers.scheduling import EventKind, agency_channel, client_channel
@@ -30,6 +36,7 @@ from resolvers.sessions import Timeouts, recheck
 from resolvers.tenancy import parse_id, scoped
 
 M = TypeVar("M", AppointmentRequest, Appointment)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class AppointmentUpdate:
     client_id: UUID
     request: AppointmentRequest | None
     appointment: Appointment | None
+    event: Event | None = None
 
 
 # Who may see what (pure)
@@ -109,22 +117,44 @@ async def _read(viewer: Principal, event: Event) -> AppointmentUpdate | None:
         kind = EventKind(str(event.data.get("kind")))
     except ValueError:
         return None
-    request = await _row(AppointmentRequest, viewer.agency_id, event.data.get("request_id"))
-    appointment = await _row(Appointment, viewer.agency_id, event.data.get("appointment_id"))
+    request = await _row(event, AppointmentRequest, viewer.agency_id, "request_id")
+    appointment = await _row(event, Appointment, viewer.agency_id, "appointment_id")
     subject = request or appointment
     if subject is None:
         return None
-    return AppointmentUpdate(kind, viewer, subject.client_id, request, appointment)
+    return AppointmentUpdate(kind, viewer, subject.client_id, request, appointment, event)
 
 
-async def _row(model: type[M], agency_id: UUID, value: object) -> M | None:
+async def _shared(event: Event | None, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+    """`read()` once per event in this process, whoever asks first; the others wait for it.
+    Only for reads whose answer depends on nothing but `key` (never on the viewer unless the
+    key says so). Shielded: a subscriber that goes away mid-read does not cancel the others'."""
+    if event is None:
+        return await read()
+    task: asyncio.Future[Any] | None = event.reads.get(key)
+    if task is None:
+        task = event.reads[key] = asyncio.ensure_future(read())
+    result: T = await asyncio.shield(task)
+    return result
+
+
+async def _row(event: Event, model: type[M], agency_id: UUID, name: str) -> M | None:
+    value = event.data.get(name)
     uid = parse_id(value) if isinstance(value, str) else None
-    return await scoped(model, agency_id, id=uid).first() if uid else None
+    if uid is None:
+        return None
+    key = (model.__name__, agency_id, uid)
+    return await _shared(event, key, lambda: scoped(model, agency_id, id=uid).first())
 
 
 async def _staff_sees(viewer: Principal, update: AppointmentUpdate) -> bool:
     if update.request is not None:
-        settings = await scoped(PortalSettings, viewer.agency_id).first()
+        agency_id = viewer.agency_id
+        settings = await _shared(
+            update.event,
+            (PortalSettings.__name__, agency_id),
+            lambda: scoped(PortalSettings, agency_id).first(),
+        )
         designated = settings.notified_staff_id if settings else None
         return staff_may_see(viewer, update.request.staff_id, designated)
     assert update.appointment is not None
@@ -139,10 +169,15 @@ async def client_name(update: AppointmentUpdate) -> str | None:
     """The client's name if the viewer may see that client (staff: the clients they see in the
     Client Portal Manager's rule; portal users: their own clients), else None."""
     viewer = update.viewer
-    if viewer.is_staff:
-        client = await visible_clients(viewer).filter(id=update.client_id).first()
-    elif update.client_id in viewer.client_ids:
-        client = await scoped(Client, viewer.agency_id, id=update.client_id).first()
+    if viewer.is_staff and not sees_all_clients(viewer):
+        # Care-team staff: the answer depends on whose team this is.
+        key: Hashable = ("client", viewer.agency_id, viewer.staff_id, update.client_id)
+        query = visible_clients(viewer).filter(id=update.client_id)
+    elif viewer.is_staff or update.client_id in viewer.client_ids:
+        # Staff who see every client, and the client's own portal users: the agency's row.
+        key = ("client", viewer.agency_id, None, update.client_id)
+        query = scoped(Client, viewer.agency_id, id=update.client_id)
     else:
-        client = None
+        return None
+    client = await _shared(update.event, key, query.first)
     return f"{client.first_name} {client.last_name}" if client else None

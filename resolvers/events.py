@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 log = logging.getLogger("portal.events")
@@ -20,6 +20,9 @@ log = logging.getLogger("portal.events")
 class Event:
     channel: str
     data: dict[str, Any]
+    # What this process's subscribers read once for the event and share (the bus hands every
+    # local subscriber the same Event): see resolvers/appointment_events.py `_shared`.
+    reads: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class Subscription(Protocol):

@@ -45,6 +45,11 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 _SWEEP_SECONDS = set(range(0, 60, SWEEP_EVERY_SECONDS))
+# Every worker enqueues each cron tick under one job id (name + tick time), so Redis keeps one
+# of several workers' copies. arq keeps a cron job's key only until it finishes (keep_result=0),
+# so a worker that reached the tick late (a slow poll, a restart after a Redis outage) would
+# enqueue and run it again; the kept result makes the tick count as done for this long.
+CRON_DONE_SECONDS = 600
 
 
 def _redis() -> RedisSettings:
@@ -55,8 +60,17 @@ def _redis() -> RedisSettings:
 class WorkerSettings:
     functions = list(FUNCTIONS.values())
     cron_jobs = [
-        cron(FUNCTIONS[name], second=_SWEEP_SECONDS, run_at_startup=True) for name in SWEEP
-    ] + [cron(FUNCTIONS[name], second=0, run_at_startup=True) for name in PERIODIC]
+        cron(
+            FUNCTIONS[name],
+            second=_SWEEP_SECONDS,
+            run_at_startup=True,
+            keep_result=CRON_DONE_SECONDS,
+        )
+        for name in SWEEP
+    ] + [
+        cron(FUNCTIONS[name], second=0, run_at_startup=True, keep_result=CRON_DONE_SECONDS)
+        for name in PERIODIC
+    ]
     on_startup = startup
     on_shutdown = shutdown
     queue_name = QUEUE_NAME
