@@ -279,8 +279,15 @@ def server_cpu_seconds(pid: int) -> float | None:
 
 
 def load(
-    base: str, target: Target, seconds: float, connections: int, folder: Path, pid: int
+    base: str,
+    target: Target,
+    seconds: float,
+    connections: int,
+    folder: Path,
+    pid: int,
+    pin: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    """One run of the load generator against one target; `pin` prefixes its command (taskset)."""
     url = base + target.path
     wrk = shutil.which("wrk")
     if wrk:
@@ -317,7 +324,7 @@ def load(
     cpu_before = server_cpu_seconds(pid)
     # wrk or our own interpreter, with arguments built here: no outside input.
     out = subprocess.run(  # noqa: S603
-        command, capture_output=True, text=True, timeout=seconds + 60, check=True
+        [*pin, *command], capture_output=True, text=True, timeout=seconds + 60, check=True
     )
     cpu_after = server_cpu_seconds(pid)
     match = re.search(r"^(?:BENCH_JSON )?(\{.*\})$", out.stdout, re.MULTILINE)
