@@ -38,7 +38,7 @@ from app.websocket import SessionSocket
 from resolvers import ratelimit
 from resolvers.branding import logo_for_slug
 from resolvers.principal import Caller, Principal
-from resolvers.sessions import bearer, principal_for_token
+from resolvers.sessions import bearer, cached_principal
 from schema import build_schema
 
 
@@ -122,7 +122,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         token = bearer(conn.headers.get("authorization", ""))
         if token is None:
             return None
-        return await principal_for_token(token, timeouts(self.settings))
+        return await cached_principal(token, timeouts(self.settings))
 
 
 async def healthz(request: Request) -> Response:

@@ -57,10 +57,10 @@ SERVICE_QUERY = (
     "{ items { id name timeZone address } nextCursor } }"
 )
 POSTGRAPHILE_QUERY = (
-    "query LocationsBench($agency: UUID!) {{ allLocations(first: {rows}, "
-    "condition: {{agencyId: $agency}}, orderBy: PRIMARY_KEY_ASC) "
-    "{{ nodes {{ id name timeZone address }} pageInfo {{ hasNextPage endCursor }} }} }}"
-).format(rows=ROWS)
+    f"query LocationsBench($agency: UUID!) {{ allLocations(first: {ROWS}, "
+    "condition: {agencyId: $agency}, orderBy: PRIMARY_KEY_ASC) "
+    "{ nodes { id name timeZone address } pageInfo { hasNextPage endCursor } } }"
+)
 
 
 @dataclass
