@@ -449,7 +449,8 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
     def ratio(a: str, b: str) -> float | None:
         if a not in results or b not in results:
             return None
-        return round(results[a]["rps_median"] / results[b]["rps_median"], 3)
+        value: float = results[a]["rps_median"] / results[b]["rps_median"]
+        return round(value, 3)
 
     return {
         "service_vs_postgraphile": ratio("service", "postgraphile"),

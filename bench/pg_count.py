@@ -42,9 +42,9 @@ def install() -> None:
         SENT[_key(query)] += 1
         return await extended(self, query, *args, **kwargs)
 
-    Connection.execute = counted_execute  # type: ignore[method-assign]
-    Connection._execute = counted_extended  # type: ignore[method-assign]
-    Connection.__bench_counting__ = True  # type: ignore[attr-defined]
+    Connection.execute = counted_execute
+    Connection._execute = counted_extended
+    Connection.__bench_counting__ = True
 
 
 @dataclass

@@ -431,6 +431,20 @@ def report(
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--database" in argv:
+        # `--database postgres`: this service against PostGraphile and asyncpg (bench/pg.py).
+        at = argv.index("--database")
+        database = argv[at + 1] if at + 1 < len(argv) else ""
+        rest = argv[:at] + argv[at + 2 :]
+        if database == "postgres":
+            from bench import pg
+
+            pg.main(rest)
+            return
+        if database != "sqlite":
+            raise SystemExit("--database is sqlite (the default) or postgres")
+        argv = rest
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--seconds", type=float, default=5.0, help="length of one run (default 5)")
     p.add_argument("--rounds", type=int, default=5, help="runs per endpoint (default 5)")
