@@ -42,6 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from bench.pg_server import LEVERS
 from bench.run import HOST, LOGIN, Target, free_port, gql, load, server_cpu_seconds
 from bench.server import EMAIL, PASSWORD, ROWS, SLUG
 
@@ -227,13 +228,16 @@ def _wait(server: Server, path: str, method: str = "GET", body: str = "") -> Non
     raise SystemExit(f"{server.name} did not start in 120 s")
 
 
-def start_service(url: str, redis_url: str, folder: Path) -> Server:
+def start_service(url: str, redis_url: str, folder: Path, without: str = "") -> Server:
     port = free_port()
     command = [sys.executable, "-m", "bench.pg_server", "--database-url", url, "--port", str(port)]
     if redis_url:
         command += ["--redis-url", redis_url]
-    process, log = _start("service", command, folder)
-    server = Server("service", f"http://{HOST}:{port}", process, log)
+    name = f"service_without_{without.replace(',', '_')}" if without else "service"
+    if without:
+        command += ["--without", without]
+    process, log = _start(name, command, folder)
+    server = Server(name, f"http://{HOST}:{port}", process, log)
     _wait(server, "/healthz")
     return server
 
@@ -323,7 +327,13 @@ def _body(query: str, variables: dict[str, Any]) -> str:
     return json.dumps({"query": query, "variables": variables}, separators=(",", ":"))
 
 
-def benches(service: Server, floor: Server, graphile: Server | None, agency: str) -> list[Bench]:
+def benches(
+    service: Server,
+    floor: Server,
+    graphile: Server | None,
+    agency: str,
+    variants: list[Server] = [],  # noqa: B006 - never mutated
+) -> list[Bench]:
     variables = {"input": {"agencySlug": SLUG, "email": EMAIL, "password": PASSWORD}}
     token = gql(service.base, LOGIN, variables)["staffLogin"]["session"]["token"]
     auth = {"Authorization": f"Bearer {token}"}
@@ -345,6 +355,17 @@ def benches(service: Server, floor: Server, graphile: Server | None, agency: str
             "plain Starlette + asyncpg, one SQL, no auth",
         ),
     ]
+    for variant in variants:
+        lever = variant.name.removeprefix("service_without_")
+        found.append(
+            Bench(
+                Target(
+                    variant.name, "POST", "/graphql", found[0].target.body, {**auth, **json_type}
+                ),
+                variant,
+                f"this service with lever(s) `{lever}` turned off (bench/pg_server.py `without`)",
+            )
+        )
     if graphile is not None:
         body = _body(POSTGRAPHILE_QUERY, {"agency": agency})
         found.append(
@@ -452,15 +473,34 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         value: float = results[a]["rps_median"] / results[b]["rps_median"]
         return round(value, 3)
 
+    def per_cpu(a: str, b: str) -> float | None:
+        """Requests per server CPU-second of a over b: the same comparison, far less swayed by
+        what else runs on the machine (a server that shares its CPU is not CPU-bound)."""
+        if a not in results or b not in results:
+            return None
+        value: float = (
+            results[b]["server_cpu_ms_per_request_median"]
+            / results[a]["server_cpu_ms_per_request_median"]
+        )
+        return round(value, 3)
+
+    levers = {
+        name: ratio("service", name) for name in results if name.startswith("service_without_")
+    }
     return {
+        **{f"service_vs_{name}": value for name, value in levers.items()},
         "service_vs_postgraphile": ratio("service", "postgraphile"),
+        "service_vs_postgraphile_per_cpu_second": per_cpu("service", "postgraphile"),
+        "service_vs_floor_per_cpu_second": per_cpu("service", "floor"),
         "service_vs_floor": ratio("service", "floor"),
         "postgraphile_vs_floor": ratio("postgraphile", "floor"),
         "service_plain_vs_floor": ratio("service_plain", "floor"),
     }
 
 
-def run(url: str, redis_url: str, seconds: float, rounds: int, connections: int) -> dict[str, Any]:
+def run(
+    url: str, redis_url: str, seconds: float, rounds: int, connections: int, levers: bool = False
+) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="portal-pg-bench-"))
     agency = asyncio.run(seed(url))
     skipped = postgraphile_available()
@@ -474,7 +514,12 @@ def run(url: str, redis_url: str, seconds: float, rounds: int, connections: int)
         if skipped is None:
             graphile = start_postgraphile(url, folder)
             servers.append(graphile)
-        found = benches(service, floor, graphile, agency)
+        variants = []
+        if levers:
+            for without in [*LEVERS, ",".join(LEVERS)]:
+                variants.append(start_service(url, redis_url, folder, without))
+                servers.append(variants[-1])
+        found = benches(service, floor, graphile, agency, variants)
         check_same(found)
         for b in found:  # warm-up: imports, caches, pools, prepared statements
             load(
@@ -510,7 +555,8 @@ def run(url: str, redis_url: str, seconds: float, rounds: int, connections: int)
         "postgraphile": skipped or "4 (bench/.node)",
         "results": results,
         "ratios": ratios(results),
-        "ratio_is": "req/s median over req/s median, same run, rounds interleaved",
+        "ratio_is": "req/s median over req/s median, same run, rounds interleaved; "
+        "*_per_cpu_second: requests per server CPU-second, over the same of the other",
         "target": {"service_vs_postgraphile": 1.0},
     }
 
@@ -531,6 +577,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seconds", type=float, default=5.0, help="length of one run (default 5)")
     p.add_argument("--rounds", type=int, default=5, help="runs per target (default 5)")
     p.add_argument("--connections", type=int, default=32, help="open connections (default 32)")
+    p.add_argument(
+        "--levers",
+        action="store_true",
+        help="also run this service with each lever of issue 9 off, and with all of them off",
+    )
     args = p.parse_args(argv)
     if not (0 < args.seconds <= 60 and 0 < args.rounds <= 20 and 0 < args.connections <= 256):
         raise SystemExit("keep --seconds in (0, 60], --rounds in (0, 20], --connections (0, 256]")
@@ -538,7 +589,14 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("--postgres-url must be a postgres:// URL")
     print(
         json.dumps(
-            run(args.postgres_url, args.redis_url, args.seconds, args.rounds, args.connections),
+            run(
+                args.postgres_url,
+                args.redis_url,
+                args.seconds,
+                args.rounds,
+                args.connections,
+                args.levers,
+            ),
             indent=2,
         )
     )

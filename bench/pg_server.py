@@ -9,6 +9,7 @@ seeded, in one uvicorn worker (uvloop, httptools), with every round trip to Post
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from app.settings import Settings
 from bench import pg_count
@@ -25,6 +26,39 @@ def bench_settings(database_url: str, redis_url: str | None) -> Settings:
     )
 
 
+LEVERS = ("cache", "reset", "list", "gc")
+
+
+def without(levers: list[str]) -> None:
+    """Turns levers of issue 9 back off in this process, to measure what each buys:
+    cache  every request reads its session (and person) from the database again
+    reset  asyncpg's release reset runs again on every returned connection
+    list   `locations` goes back to paginate() over ORM model instances
+    gc     Python's default collector settings, nothing frozen"""
+    import app.main
+    import app.postgres
+    from resolvers import locations
+    from resolvers.sessions import principal_for_token
+
+    if "cache" in levers:
+        app.main.cached_principal = principal_for_token  # type: ignore[attr-defined]
+    if "reset" in levers:
+        app.postgres.RESET_QUERY = (
+            "SELECT pg_advisory_unlock_all();\nCLOSE ALL;\nUNLISTEN *;\nRESET ALL;"
+        )
+    if "list" in levers:
+        from models.agency import Location
+        from resolvers.pagination import paginate
+        from resolvers.tenancy import scoped
+
+        async def orm_list(agency_id: Any, first: int | None, after: str | None) -> Any:
+            return await paginate(scoped(Location, agency_id), first, after)
+
+        locations.locations = orm_list
+    if "gc" in levers:
+        app.main.tune_gc = lambda: None
+
+
 def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
@@ -32,8 +66,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--database-url", required=True)
     p.add_argument("--redis-url", default="")
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--without", default="", help=f"comma-separated, of {', '.join(LEVERS)}")
     args = p.parse_args(argv)
     pg_count.install()
+    without([lever for lever in args.without.split(",") if lever])
     app = build_app(bench_settings(args.database_url, args.redis_url))
     uvicorn.run(
         pg_count.Counting(app),

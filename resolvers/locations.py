@@ -18,9 +18,10 @@ from resolvers.principal import Caller
 from resolvers.tenancy import get_scoped
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LocationItem:
-    """A row of the list: only the columns it shows."""
+    """A row of the list: only the columns it shows (not frozen: a frozen __init__ costs a
+    setattr call per field, per row)."""
 
     id: UUID
     name: str
