@@ -15,8 +15,13 @@ from models import MODEL_MODULES
 
 
 def connection_config(database_url: str) -> str | dict[str, Any]:
-    """PostgreSQL as the URL says; SQLite through app.sqlite (immediate write transactions,
-    WAL, a busy timeout), so a second writer process makes writes wait instead of fail."""
+    """PostgreSQL through app.postgres (asyncpg without the pool's release reset); SQLite
+    through app.sqlite (immediate write transactions, WAL, a busy timeout), so a second writer
+    process makes writes wait instead of fail."""
+    if database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        pg: dict[str, Any] = expand_db_url(database_url)
+        pg["engine"] = "app.postgres"
+        return pg
     if not database_url.startswith("sqlite://"):
         return database_url
     config: dict[str, Any] = expand_db_url(database_url)

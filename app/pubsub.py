@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Hashable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -23,6 +23,7 @@ from redis.asyncio.client import PubSub
 from app.settings import Settings
 from resolvers import events
 from resolvers.events import Event
+from resolvers.sessions import PRINCIPALS
 
 log = logging.getLogger("portal.pubsub")
 
@@ -70,6 +71,16 @@ class LocalBus:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[LocalSubscription]] = defaultdict(set)
+        # Hear every event of the process, whatever its channel (the principal cache).
+        self._taps: list[Callable[[str], None]] = []
+
+    def tap(self, listener: Callable[[str], None]) -> None:
+        self._taps.append(listener)
+
+    def epoch(self) -> Hashable | None:
+        """Constant while every event reaches this process; None while some may not. In one
+        process every event does."""
+        return 0
 
     def register(self, sub: LocalSubscription) -> None:
         for channel in sub.channels:
@@ -84,6 +95,8 @@ class LocalBus:
                     del self._subscribers[channel]
 
     def deliver(self, event: Event) -> None:
+        for listener in self._taps:
+            listener(event.channel)
         for sub in list(self._subscribers.get(event.channel, ())):
             sub.offer(event)
 
@@ -130,6 +143,12 @@ class RedisBus(LocalBus):
         self.listening = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._outage = False
+        # One more each time the pattern subscription is confirmed: what was heard before a
+        # gap cannot vouch for the time after it.
+        self._subscriptions = 0
+
+    def epoch(self) -> Hashable | None:
+        return self._subscriptions if self.listening.is_set() else None
 
     async def start(self) -> None:
         """Returns once the pattern subscription is confirmed, so nothing published after
@@ -171,6 +190,7 @@ class RedisBus(LocalBus):
         except BaseException:
             await _discard(pubsub)
             raise
+        self._subscriptions += 1
         self.listening.set()
         return pubsub
 
@@ -243,17 +263,29 @@ async def running_bus(settings: Settings) -> AsyncIterator[LocalBus]:
     """Installs the bus for the app's lifetime (resolvers publish through resolvers/events)."""
     if not settings.redis_url:
         local = LocalBus()
-        events.install(local)
+        _install(local)
         try:
             yield local
         finally:
-            events.install(None)
+            _uninstall()
         return
     bus = RedisBus(Redis.from_url(settings.redis_url))
     await bus.start()
-    events.install(bus)
+    _install(bus)
     try:
         yield bus
     finally:
-        events.install(None)
+        _uninstall()
         await bus.stop()
+
+
+def _install(bus: LocalBus) -> None:
+    events.install(bus)
+    # The principal cache trusts what it holds only while this bus hears every process.
+    bus.tap(PRINCIPALS.heard)
+    PRINCIPALS.attach(bus.epoch)
+
+
+def _uninstall() -> None:
+    PRINCIPALS.detach()
+    events.install(None)

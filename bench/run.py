@@ -279,8 +279,15 @@ def server_cpu_seconds(pid: int) -> float | None:
 
 
 def load(
-    base: str, target: Target, seconds: float, connections: int, folder: Path, pid: int
+    base: str,
+    target: Target,
+    seconds: float,
+    connections: int,
+    folder: Path,
+    pid: int,
+    pin: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    """One run of the load generator against one target; `pin` prefixes its command (taskset)."""
     url = base + target.path
     wrk = shutil.which("wrk")
     if wrk:
@@ -317,7 +324,7 @@ def load(
     cpu_before = server_cpu_seconds(pid)
     # wrk or our own interpreter, with arguments built here: no outside input.
     out = subprocess.run(  # noqa: S603
-        command, capture_output=True, text=True, timeout=seconds + 60, check=True
+        [*pin, *command], capture_output=True, text=True, timeout=seconds + 60, check=True
     )
     cpu_after = server_cpu_seconds(pid)
     match = re.search(r"^(?:BENCH_JSON )?(\{.*\})$", out.stdout, re.MULTILINE)
@@ -424,6 +431,20 @@ def report(
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--database" in argv:
+        # `--database postgres`: this service against PostGraphile and asyncpg (bench/pg.py).
+        at = argv.index("--database")
+        database = argv[at + 1] if at + 1 < len(argv) else ""
+        rest = argv[:at] + argv[at + 2 :]
+        if database == "postgres":
+            from bench import pg
+
+            pg.main(rest)
+            return
+        if database != "sqlite":
+            raise SystemExit("--database is sqlite (the default) or postgres")
+        argv = rest
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--seconds", type=float, default=5.0, help="length of one run (default 5)")
     p.add_argument("--rounds", type=int, default=5, help="runs per endpoint (default 5)")

@@ -52,12 +52,11 @@ from models.agency import Agency, Location
 from models.enums import Permission
 from models.forms import FormTemplate
 from resolvers import access
+from resolvers import locations as locations_logic
 from resolvers import settings as settings_logic
 from resolvers.agencies import create_agency
 from resolvers.errors import Forbidden, NotAuthenticated
-from resolvers.pagination import paginate
 from resolvers.principal import Caller
-from resolvers.tenancy import scoped
 from schema.errors import PortalErrors
 
 SLUG = "bench"
@@ -145,7 +144,7 @@ def add_plain_routes(app: Starlette, view: PortalGraphQL) -> None:
         return endpoint
 
     async def locations(request: Request, agency: UUID) -> Any:
-        page = await paginate(scoped(Location, agency), ROWS, None, ROWS)
+        page = await locations_logic.locations(agency, ROWS, None)
         items = [
             {"id": str(r.id), "name": r.name, "timeZone": r.time_zone, "address": r.address}
             for r in page.items

@@ -9,6 +9,9 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
+from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
+
 from models.accounts import PortalAccount, Session
 from models.clients import Representative
 from models.enums import Permission, PortalAccountKind, TokenState
@@ -17,9 +20,14 @@ from models.staff import Staff
 from resolvers import events
 from resolvers.clock import now
 from resolvers.principal import Principal
+from resolvers.session_cache import Entry, PrincipalCache
 
 # Writing last_seen_at on every request would turn each read into a write.
 _TOUCH_EVERY = timedelta(seconds=60)
+
+# This process's principals of recent requests (app/pubsub.py attaches it to the event bus; it
+# serves nothing until then). An entry lives at most until the next touch is due.
+PRINCIPALS = PrincipalCache(ttl=_TOUCH_EVERY)
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,18 @@ async def open_session(
     return IssuedSession(token, _expiry(session, timeouts))
 
 
+async def _prime(session: Session, timeouts: Timeouts) -> None:
+    """The first request after signing in finds its principal cached. Not inside a
+    transaction: a rollback would leave a cached session that never existed."""
+    if isinstance(connections.get("default"), TransactionalDBClient):
+        return
+    generation, epoch = PRINCIPALS.generation, PRINCIPALS.current_epoch()
+    live = await _live(session, timeouts, touch=False) if epoch is not None else None
+    if live is not None:
+        entry = Entry(live.principal, session.last_seen_at, live.lapses_at, epoch)
+        PRINCIPALS.put(session.token_hash, entry, generation)
+
+
 def bearer(value: str) -> str | None:
     """The token of an `Authorization: Bearer <token>` value (the scheme in any case)."""
     scheme, _, token = value.partition(" ")
@@ -95,6 +115,24 @@ class LiveSession:
 async def principal_for_token(token: str, timeouts: Timeouts) -> Principal | None:
     live = await check_session(token, timeouts)
     return live.principal if live else None
+
+
+async def cached_principal(token: str, timeouts: Timeouts) -> Principal | None:
+    """`principal_for_token` for HTTP requests, through PRINCIPALS (see resolvers/session_cache
+    for why that is safe). Sockets keep using check_session: they re-read on every operation."""
+    token_hash, current = hash_token(token), now()
+    found = PRINCIPALS.get(token_hash, current)
+    if found is not None:
+        return found
+    generation, epoch = PRINCIPALS.generation, PRINCIPALS.current_epoch()
+    session = await Session.filter(token_hash=token_hash, revoked_at=None).first()
+    live = await _live(session, timeouts, touch=True)
+    if live is None or session is None:
+        return None
+    if epoch is not None:
+        entry = Entry(live.principal, session.last_seen_at, live.lapses_at, epoch)
+        PRINCIPALS.put(token_hash, entry, generation)
+    return live.principal
 
 
 async def check_session(
@@ -133,7 +171,8 @@ async def _live(session: Session | None, timeouts: Timeouts, *, touch: bool) -> 
 
 
 async def _staff_principal(session: Session) -> Principal | None:
-    staff = await Staff.get_or_none(id=session.staff_id)
+    # Only what a principal needs: never the password hash on a request's path.
+    staff = await Staff.filter(id=session.staff_id).only("id", "is_active", "permissions").first()
     if staff is None or not staff.is_active:
         return None
     return Principal(
@@ -145,7 +184,11 @@ async def _staff_principal(session: Session) -> Principal | None:
 
 
 async def _portal_principal(session: Session) -> Principal | None:
-    account = await PortalAccount.get_or_none(id=session.account_id)
+    account = (
+        await PortalAccount.filter(id=session.account_id)
+        .only("id", "is_active", "kind", "client_id")
+        .first()
+    )
     if account is None or not account.is_active:
         return None
     return Principal(
@@ -168,7 +211,9 @@ async def represented_clients(account: PortalAccount) -> frozenset[UUID]:
 async def revoke(session_id: UUID) -> None:
     """Ends one session and tells every process (no transaction is open here)."""
     await Session.filter(id=session_id, revoked_at=None).update(revoked_at=now())
-    await events.publish(session_channel(session_id), change=ENDED)
+    channel = session_channel(session_id)
+    PRINCIPALS.forget(channel)  # this process at once; the bus tells the others
+    await events.publish(channel, change=ENDED)
 
 
 async def revoke_all(*, staff_id: UUID | None = None, account_id: UUID | None = None) -> int:
@@ -207,4 +252,5 @@ async def announce(
     """After commit: this person's sessions ended (ENDED) or their access changed
     (ACCESS_CHANGED); every process's open sockets of theirs re-check."""
     channel = person_channel(staff_id=staff_id, account_id=account_id)
+    PRINCIPALS.forget(channel)  # this process at once; the bus tells the others
     await events.publish(channel, change=change)

@@ -14,6 +14,7 @@ from models.enums import AppointmentNotification, Permission
 from resolvers import locations as locations_logic
 from resolvers import staff as logic
 from resolvers import staff_passwords as passwords
+from resolvers.locations import LocationItem
 from schema.common import UserError, attempt, changes, gid
 from schema.pagination import After, First, Page
 from schema.permissions import CanManageStaff, IsStaff
@@ -63,7 +64,7 @@ class Staff:
     )
 
 
-def to_location(row: LocationRow) -> Location:
+def to_location(row: LocationRow | LocationItem) -> Location:
     return Location(id=gid(row.id), name=row.name, address=row.address, time_zone=row.time_zone)
 
 
