@@ -11,6 +11,7 @@ from resolvers.clock import now
 from resolvers.modules import MAX_AMOUNT_CENTS, MAX_LEDGER_CENTS
 from tests.factories import Api, image_bytes, make_world
 from tests.test_documents import PDF_BYTES, fetch, link_for, share, turn_on
+from tests.test_forms import GOOD_ANSWERS, champion, codes, make_template, send, submit
 from tests.test_portal_modules import (
     RECORD_CHARGE,
     RECORD_PAYMENT,
@@ -114,3 +115,21 @@ async def test_a_balance_beyond_a_32_bit_int_is_refused_when_entered_not_when_re
     assert result["recordPayment"]["errors"] == []
     portal = await data(api, "query { portal { payments { balanceCents } } }", {}, robin)
     assert portal["portal"]["payments"]["balanceCents"] == 0
+
+
+async def test_a_number_answer_takes_ascii_digits_only(api: Api) -> None:
+    # given a form with a required NUMBER field, sent to the client's portal
+    world = await make_world()
+    staff = await champion(api, world)
+    form_id = await make_template(api, staff)
+    sent = await send(api, staff, form_id, clientId=str(world.client.id))
+    robin = await api.portal_token(world.agency, "robin")
+    for digits in ["١٢", "７.５", "१०"]:
+        # when the client answers it with digits of another script
+        answers = [a for a in GOOD_ANSWERS if a["key"] != "sleep_hours"]
+        answers.append({"key": "sleep_hours", "value": digits})
+        refused = await submit(api, robin, sent["assignment"]["id"], answers)
+        # then the answer is refused as not a number, and the form stays open
+        assert codes(refused["errors"]) == {("NOT_A_NUMBER", "answers.sleep_hours")}
+    accepted = await submit(api, robin, sent["assignment"]["id"], GOOD_ANSWERS)
+    assert accepted["errors"] == []
