@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 import unicodedata
@@ -48,6 +49,7 @@ TOKEN_MAX = 128
 PDF, PNG, JPEG, TEXT = "application/pdf", "image/png", "image/jpeg", "text/plain; charset=utf-8"
 _SIGNATURES = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG))
 _EXTENSIONS = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg", TEXT: ".txt"}
+_KEPT_EXTENSIONS = {PDF: {".pdf"}, PNG: {".png"}, JPEG: {".jpg", ".jpeg"}, TEXT: {".txt"}}
 # Text may hold tabs, line breaks and form feeds; any other control character means binary.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
@@ -66,10 +68,18 @@ def sniff(data: bytes) -> str | None:
 
 def clean_file_name(name: str | None, content_type: str) -> str:
     """The base name as the uploader's system had it, without control characters or path,
-    at most 255 characters; `document.<ext>` when nothing is left."""
+    at most 255 characters, ending in an extension of the type the bytes prove (appended when
+    the name says otherwise); `document.<ext>` when nothing is left."""
     base = re.split(r"[\\/]", name or "")[-1]
     base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip(" .")
-    return base[-FILE_NAME_MAX:] or f"document{_EXTENSIONS[content_type]}"
+    extension = _EXTENSIONS[content_type]
+    if not base:
+        return f"document{extension}"
+    # The download is saved under this name and opened by whatever the extension says: text
+    # named `.html` or `.svg` would run as a page, a PDF named `.exe` would be offered to run.
+    if os.path.splitext(base)[1].lower() not in _KEPT_EXTENSIONS[content_type]:
+        base += extension
+    return base[-FILE_NAME_MAX:]
 
 
 def _refuse_file(code: ErrorCode, message: str) -> UserErrors:

@@ -28,8 +28,10 @@ NUMBER_MAX = 30
 ANSWERS_MAX = 2 * FIELDS_MAX
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 _KEY = re.compile(KEY_PATTERN)
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII digits only: `\d` alone also matches Arabic-Indic, fullwidth and other digits, which
+# staff and any export would read as text, not the number the field promises.
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$", re.ASCII)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 CHOICES = (FormFieldType.SINGLE_CHOICE, FormFieldType.MULTI_CHOICE)
 YES_NO = ("YES", "NO")
 

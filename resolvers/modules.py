@@ -53,6 +53,9 @@ from resolvers.tenancy import parse_id, scoped
 
 # $100,000.00: far above any single charge or payment, far below an integer overflow.
 MAX_AMOUNT_CENTS = 10_000_000
+# A client's charges, and their payments, each add up to at most this: the balance (their
+# difference) then always fits the API's 32-bit Int, which would otherwise fail to serialize.
+MAX_LEDGER_CENTS = 2**31 - 1
 DESCRIPTION_MAX = 200
 REFERENCE_MAX = 100
 SECTION_MAX = 5_000
@@ -198,6 +201,19 @@ def _amount(c: Collector, fields: dict[str, Any]) -> None:
     check.int_range(c, fields, "amount_cents", 1, MAX_AMOUNT_CENTS)
 
 
+async def _ledger_room(
+    model: type[ClientCharge] | type[ClientPayment], client: Client, cents: int
+) -> None:
+    """Inside the entry's transaction: refuses an entry that would take the client's total past
+    MAX_LEDGER_CENTS. The client's row is locked so two entries at once are added in turn."""
+    await Client.filter(id=client.id).select_for_update().first()
+    total = (await _totals(model, [client.id])).get(client.id, 0)
+    if total + cents > MAX_LEDGER_CENTS:
+        c = Collector()
+        c.add(ErrorCode.OUT_OF_RANGE, "amountCents", "The client's total would be too large.")
+        c.raise_if_any()
+
+
 def _ledger_date(c: Collector, fields: dict[str, Any], key: str) -> None:
     if fields.get(key) is None:
         c.add(ErrorCode.REQUIRED, check.camel(key), "A date is required.")
@@ -213,6 +229,7 @@ async def record_charge(caller: Caller, fields: dict[str, Any]) -> ClientCharge:
     _ledger_date(c, fields, "service_date")
     c.raise_if_any()
     async with in_transaction():
+        await _ledger_room(ClientCharge, client, fields["amount_cents"])
         row = await ClientCharge.create(
             agency_id=principal.agency_id,
             client_id=client.id,
@@ -235,6 +252,7 @@ async def record_payment(caller: Caller, fields: dict[str, Any]) -> ClientPaymen
     _ledger_date(c, fields, "received_date")
     c.raise_if_any()
     async with in_transaction():
+        await _ledger_room(ClientPayment, client, fields["amount_cents"])
         row = await ClientPayment.create(
             agency_id=principal.agency_id,
             client_id=client.id,

@@ -439,7 +439,8 @@ class Mutation:
         permission_classes=[IsStaff],
         description="Adds a charge to a client's account. "
         + _STAFF_RULE
-        + " Errors: REQUIRED, TOO_LONG, OUT_OF_RANGE.",
+        + " Errors: REQUIRED, TOO_LONG, OUT_OF_RANGE (also when the client's charges would total"
+        + " more than 2,147,483,647 cents).",
     )
     async def record_charge(
         self, info: Info, input: Annotated[RecordChargeInput, _arg("The charge.")]
@@ -451,7 +452,8 @@ class Mutation:
         permission_classes=[IsStaff],
         description="Records a payment received for a client. "
         + _STAFF_RULE
-        + " Errors: REQUIRED, TOO_LONG, OUT_OF_RANGE.",
+        + " Errors: REQUIRED, TOO_LONG, OUT_OF_RANGE (also when the client's payments would"
+        + " total more than 2,147,483,647 cents).",
     )
     async def record_payment(
         self, info: Info, input: Annotated[RecordPaymentInput, _arg("The payment.")]

@@ -280,15 +280,16 @@ async def test_the_type_comes_from_the_bytes_not_the_name(api: Api) -> None:
     world = await make_world()
     desk = await api.staff_token(world.agency, "desk@a.test")
     accepted = [
-        (image_bytes("PNG"), "scan.png", "image/png"),
-        (image_bytes("JPEG"), "photo.jpeg", "image/jpeg"),
-        ("Plan: walk daily.\n¡Sí!\n".encode(), "plan.txt", "text/plain; charset=utf-8"),
-        (PDF_BYTES, "looks-like.png", "application/pdf"),  # declared image/png below
+        (image_bytes("PNG"), "scan.png", "image/png", "scan.png"),
+        (image_bytes("JPEG"), "photo.jpeg", "image/jpeg", "photo.jpeg"),
+        ("Plan: walk daily.\n¡Sí!\n".encode(), "plan.txt", "text/plain; charset=utf-8", "plan.txt"),
+        # declared image/png below; saved with the extension its bytes prove
+        (PDF_BYTES, "looks-like.png", "application/pdf", "looks-like.png.pdf"),
     ]
-    for data, name, expected in accepted:
+    for data, name, expected, saved in accepted:
         payload = await share(api, desk, world.client.id, data, name=name, declared="image/png")
         assert payload["document"]["contentType"] == expected
-        assert payload["document"]["fileName"] == name
+        assert payload["document"]["fileName"] == saved
     refused = [
         b"MZ\x90\x00\x03\x00\x00\x00",  # a Windows executable
         b"PK\x03\x04rest-of-a-zip",
