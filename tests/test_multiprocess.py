@@ -233,15 +233,11 @@ async def test_serve_with_two_workers_runs_a_lifespan_in_each_and_answers_from_b
 
 
 def _startups_in(text: str) -> set[int]:
-    """The worker processes whose lifespan finished starting ("[pid]" of uvicorn's lines)."""
-    pids = set()
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        if "Application startup complete" in line:
-            match = re.search(r"\[(\d+)\]", "\n".join(lines[max(0, index - 3) : index + 1]))
-            if match:
-                pids.add(int(match.group(1)))
-    return pids
+    """The worker processes whose lifespan finished starting: uvicorn's "Started server
+    process [pid]" lines, as many as there are "Application startup complete" lines (the
+    workers' lines interleave, so a completion cannot be paired with its pid by position)."""
+    pids = sorted({int(p) for p in re.findall(r"Started server process \[(\d+)\]", text)})
+    return set(pids[: text.count("Application startup complete")])
 
 
 async def _startups(log: Path, server: asyncio.subprocess.Process, count: int) -> set[int]:
