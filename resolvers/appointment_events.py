@@ -32,7 +32,7 @@ from resolvers.clients import sees_all_clients, visible_clients
 from resolvers.events import Event
 from resolvers.principal import Caller, Principal
 from resolvers.scheduling import EventKind, agency_channel, client_channel
-from resolvers.sessions import Timeouts, recheck
+from resolvers.sessions import Timeouts, recheck_for
 from resolvers.tenancy import parse_id, scoped
 
 M = TypeVar("M", AppointmentRequest, Appointment)
@@ -101,7 +101,7 @@ async def _updates(
 ) -> AsyncIterator[AppointmentUpdate]:
     async with events.subscribe(*channels) as stream:
         async for event in stream:
-            viewer = await recheck(principal, timeouts)
+            viewer = await recheck_for(event, principal, timeouts)
             if viewer is None:
                 return  # the session ended; the socket closes too
             update = await _read(viewer, event)
