@@ -21,7 +21,6 @@ from models.invitations import Invitation, PasswordReset, StaffPasswordLink
 from models.staff import Staff
 from resolvers import events
 from resolvers.clock import now
-from resolvers.events import Event
 from resolvers.principal import Principal
 from resolvers.session_cache import Entry, PrincipalCache
 
@@ -157,7 +156,9 @@ async def recheck(principal: Principal, timeouts: Timeouts) -> Principal | None:
     return live.principal if live else None
 
 
-async def recheck_for(event: Event, principal: Principal, timeouts: Timeouts) -> Principal | None:
+async def recheck_for(
+    event: events.Event, principal: Principal, timeouts: Timeouts
+) -> Principal | None:
     """`recheck` for a subscriber about to act on `event`: every subscriber of this process
     that re-checks for the same event at the same time shares one batched read (a few queries
     for all of them, not two each). As fresh as `recheck`: read from the database after the
