@@ -7,7 +7,9 @@ agency's (staff dashboards) and the client's (the client and their representativ
 Hearing: a subscriber re-reads, for every event, its viewer's session (the CURRENT principal:
 a permission or a represented client taken away mid-subscription stops the events at once;
 an ended session ends the subscription) and the changed rows, and passes on only what that
-viewer may see now. The rules themselves are pure functions below.
+viewer may see now. The rules themselves are pure functions below. The session re-check is
+batched (resolvers/sessions.py `recheck_for`): every subscriber of one event in a process
+shares one read of the sessions, still made after the event arrived.
 
 What is the same for every subscriber of a process (the changed rows, the agency's settings,
 a client's name for viewers who see the same clients) is read once per event and shared
@@ -32,7 +34,7 @@ from resolvers.clients import sees_all_clients, visible_clients
 from resolvers.events import Event
 from resolvers.principal import Caller, Principal
 from resolvers.scheduling import EventKind, agency_channel, client_channel
-from resolvers.sessions import Timeouts, recheck
+from resolvers.sessions import Timeouts, recheck_for
 from resolvers.tenancy import parse_id, scoped
 
 M = TypeVar("M", AppointmentRequest, Appointment)
@@ -101,7 +103,7 @@ async def _updates(
 ) -> AsyncIterator[AppointmentUpdate]:
     async with events.subscribe(*channels) as stream:
         async for event in stream:
-            viewer = await recheck(principal, timeouts)
+            viewer = await recheck_for(event, principal, timeouts)
             if viewer is None:
                 return  # the session ended; the socket closes too
             update = await _read(viewer, event)

@@ -58,7 +58,7 @@ from resolvers.outbox import queue_mail
 from resolvers.pagination import PAGE_CAP, Page, decode_cursor, encode_cursor, page_size
 from resolvers.principal import Caller, Principal
 from resolvers.scheduling import client_side_addresses, portal_viewer
-from resolvers.sessions import Timeouts, recheck
+from resolvers.sessions import Timeouts, recheck_for
 from resolvers.tenancy import parse_id, scoped
 
 SUBJECT_MAX = 200
@@ -693,7 +693,7 @@ async def updates(
     channels = await _channels(caller, principal, client_id)
     async with events.subscribe(*channels) as stream:
         async for event in stream:
-            viewer = await recheck(principal, timeouts)
+            viewer = await recheck_for(event, principal, timeouts)
             if viewer is None:
                 return  # the session ended; the socket closes too
             update = await _heard(viewer, event)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -154,6 +156,103 @@ async def recheck(principal: Principal, timeouts: Timeouts) -> Principal | None:
     return live.principal if live else None
 
 
+async def recheck_for(
+    event: events.Event, principal: Principal, timeouts: Timeouts
+) -> Principal | None:
+    """`recheck` for a subscriber about to act on `event`: every subscriber of this process
+    that re-checks for the same event at the same time shares one batched read (a few queries
+    for all of them, not two each). As fresh as `recheck`: read from the database after the
+    event arrived, never from a cache."""
+    key = (_RecheckBatch, timeouts)
+    batch: _RecheckBatch | None = event.reads.get(key)
+    if batch is None or batch.started:
+        batch = event.reads[key] = _RecheckBatch(timeouts)
+    return await batch.ask(principal.session_id)
+
+
+class _RecheckBatch:
+    """Session ids gathered until the loop runs the batch (the bus wakes every subscriber of an
+    event in one go, so they all join before it starts); later askers start a new batch."""
+
+    def __init__(self, timeouts: Timeouts) -> None:
+        self.timeouts = timeouts
+        self.started = False
+        self._ids: set[UUID] = set()
+        self._task: asyncio.Task[dict[UUID, Principal]] | None = None
+
+    async def ask(self, session_id: UUID) -> Principal | None:
+        self._ids.add(session_id)
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._run())
+        # Shielded: a subscriber that goes away does not cancel the others' read.
+        found = await asyncio.shield(self._task)
+        return found.get(session_id)
+
+    async def _run(self) -> dict[UUID, Principal]:
+        self.started = True
+        return await recheck_many(self._ids, self.timeouts)
+
+
+async def recheck_many(session_ids: Collection[UUID], timeouts: Timeouts) -> dict[UUID, Principal]:
+    """`recheck` for many sessions in a few queries: the principal of each session still live,
+    by session id (a session that ended, lapsed or whose person was deactivated is absent)."""
+    current = now()
+    sessions = [
+        s
+        for s in await Session.filter(id__in=list(session_ids), revoked_at=None)
+        if current < _expiry(s, timeouts)
+    ]
+    staff_ids = {s.staff_id for s in sessions if s.staff_id is not None}
+    account_ids = {s.account_id for s in sessions if s.staff_id is None and s.account_id}
+    staff = (
+        {
+            st.id: st
+            for st in await Staff.filter(id__in=list(staff_ids)).only(
+                "id", "is_active", "permissions"
+            )
+        }
+        if staff_ids
+        else {}
+    )
+    accounts = await _accounts_with_clients(account_ids)
+    found: dict[UUID, Principal] = {}
+    for s in sessions:
+        if s.staff_id is not None:
+            principal = _staff_principal_of(s, staff.get(s.staff_id))
+        else:
+            account, client_ids = accounts.get(s.account_id, (None, frozenset()))
+            principal = _portal_principal_of(s, account, client_ids)
+        if principal is not None:
+            found[s.id] = principal
+    return found
+
+
+async def _accounts_with_clients(
+    account_ids: Collection[UUID | None],
+) -> dict[UUID | None, tuple[PortalAccount, frozenset[UUID]]]:
+    if not account_ids:
+        return {}
+    accounts = await PortalAccount.filter(id__in=list(account_ids)).only(
+        "id", "is_active", "kind", "client_id"
+    )
+    represented: dict[UUID, set[UUID]] = {}
+    reps = [a.id for a in accounts if a.kind != PortalAccountKind.CLIENT]
+    if reps:
+        rows = await Representative.filter(account_id__in=reps).values_list(
+            "account_id", "client_id"
+        )
+        for account_id, client_id in rows:
+            represented.setdefault(account_id, set()).add(client_id)
+    result: dict[UUID | None, tuple[PortalAccount, frozenset[UUID]]] = {}
+    for a in accounts:
+        if a.kind == PortalAccountKind.CLIENT:
+            clients = frozenset([a.client_id]) if a.client_id else frozenset()
+        else:
+            clients = frozenset(represented.get(a.id, ()))
+        result[a.id] = (a, clients)
+    return result
+
+
 async def _live(session: Session | None, timeouts: Timeouts, *, touch: bool) -> LiveSession | None:
     if session is None:
         return None
@@ -173,6 +272,10 @@ async def _live(session: Session | None, timeouts: Timeouts, *, touch: bool) -> 
 async def _staff_principal(session: Session) -> Principal | None:
     # Only what a principal needs: never the password hash on a request's path.
     staff = await Staff.filter(id=session.staff_id).only("id", "is_active", "permissions").first()
+    return _staff_principal_of(session, staff)
+
+
+def _staff_principal_of(session: Session, staff: Staff | None) -> Principal | None:
     if staff is None or not staff.is_active:
         return None
     return Principal(
@@ -191,12 +294,20 @@ async def _portal_principal(session: Session) -> Principal | None:
     )
     if account is None or not account.is_active:
         return None
+    return _portal_principal_of(session, account, await represented_clients(account))
+
+
+def _portal_principal_of(
+    session: Session, account: PortalAccount | None, client_ids: frozenset[UUID]
+) -> Principal | None:
+    if account is None or not account.is_active:
+        return None
     return Principal(
         agency_id=session.agency_id,
         session_id=session.id,
         account_id=account.id,
         account_kind=account.kind,
-        client_ids=await represented_clients(account),
+        client_ids=client_ids,
     )
 
 
