@@ -26,7 +26,7 @@ def bench_settings(database_url: str, redis_url: str | None) -> Settings:
     )
 
 
-LEVERS = ("cache", "reset", "list", "gc", "extensions")
+LEVERS = ("cache", "reset", "list", "gc", "extensions", "json")
 
 
 def without(levers: list[str]) -> None:
@@ -35,7 +35,8 @@ def without(levers: list[str]) -> None:
     reset  asyncpg's release reset runs again on every returned connection
     list   `locations` goes back to paginate() over ORM model instances
     gc     Python's default collector settings, nothing frozen
-    extensions  three strawberry extensions per request again, not schema/operation.py's one"""
+    extensions  three strawberry extensions per request again, not schema/operation.py's one
+    json   strawberry's json.dumps encoder again, not orjson"""
     import app.main
     import app.postgres
     from resolvers import locations
@@ -60,6 +61,10 @@ def without(levers: list[str]) -> None:
         app.main.tune_gc = lambda: None
     if "extensions" in levers:
         _three_extensions()
+    if "json" in levers:
+        from strawberry.http.base import BaseView
+
+        app.main.PortalGraphQL.encode_json = BaseView.encode_json  # type: ignore[assignment,method-assign]
 
 
 def _three_extensions() -> None:
