@@ -499,7 +499,12 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
 
 
 def run(
-    url: str, redis_url: str, seconds: float, rounds: int, connections: int, levers: bool = False
+    url: str,
+    redis_url: str,
+    seconds: float,
+    rounds: int,
+    connections: int,
+    levers: bool | list[str] = False,
 ) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="portal-pg-bench-"))
     agency = asyncio.run(seed(url))
@@ -516,7 +521,8 @@ def run(
             servers.append(graphile)
         variants = []
         if levers:
-            for without in [*LEVERS, ",".join(LEVERS)]:
+            chosen = levers if isinstance(levers, list) else [*LEVERS, ",".join(LEVERS)]
+            for without in chosen:
                 variants.append(start_service(url, redis_url, folder, without))
                 servers.append(variants[-1])
         found = benches(service, floor, graphile, agency, variants)
@@ -582,6 +588,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also run this service with each lever of issue 9 off, and with all of them off",
     )
+    p.add_argument(
+        "--lever",
+        action="append",
+        choices=LEVERS,
+        help="run this service with this one lever off too (repeatable; instead of --levers)",
+    )
     args = p.parse_args(argv)
     if not (0 < args.seconds <= 60 and 0 < args.rounds <= 20 and 0 < args.connections <= 256):
         raise SystemExit("keep --seconds in (0, 60], --rounds in (0, 20], --connections (0, 256]")
@@ -595,7 +607,7 @@ def main(argv: list[str] | None = None) -> None:
                 args.seconds,
                 args.rounds,
                 args.connections,
-                args.levers,
+                args.lever or args.levers,
             ),
             indent=2,
         )

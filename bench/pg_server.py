@@ -26,7 +26,7 @@ def bench_settings(database_url: str, redis_url: str | None) -> Settings:
     )
 
 
-LEVERS = ("cache", "reset", "list", "gc")
+LEVERS = ("cache", "reset", "list", "gc", "extensions", "json")
 
 
 def without(levers: list[str]) -> None:
@@ -34,7 +34,9 @@ def without(levers: list[str]) -> None:
     cache  every request reads its session (and person) from the database again
     reset  asyncpg's release reset runs again on every returned connection
     list   `locations` goes back to paginate() over ORM model instances
-    gc     Python's default collector settings, nothing frozen"""
+    gc     Python's default collector settings, nothing frozen
+    extensions  three strawberry extensions per request again, not schema/operation.py's one
+    json   strawberry's json.dumps encoder again, not orjson"""
     import app.main
     import app.postgres
     from resolvers import locations
@@ -57,6 +59,28 @@ def without(levers: list[str]) -> None:
         locations.locations = orm_list
     if "gc" in levers:
         app.main.tune_gc = lambda: None
+    if "extensions" in levers:
+        _three_extensions()
+    if "json" in levers:
+        from strawberry.http.base import BaseView
+
+        app.main.PortalGraphQL.encode_json = BaseView.encode_json  # type: ignore[assignment,method-assign]
+
+
+def _three_extensions() -> None:
+    import schema
+    from schema.errors import portal_errors
+    from schema.execution import document_cache
+    from schema.text_rule import text_rule_factory
+
+    def three(graphql_schema: Any, config: Settings) -> list[Any]:
+        return [
+            document_cache(graphql_schema, config),
+            text_rule_factory(config),
+            portal_errors(config.is_production),
+        ]
+
+    schema.extensions = three
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
+from graphql import GraphQLSchema
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -23,8 +27,9 @@ from schema import (
     tasks,
 )
 from schema.appointment_events import Subscription as AppointmentSubscription
-from schema.errors import PortalSchema, portal_errors
+from schema.errors import PortalSchema
 from schema.execution import LeafFastPath, document_cache, mark_leaves
+from schema.operation import portal_operation
 from schema.scalars import described_scalars
 from schema.text_rule import text_rule_factory
 
@@ -76,6 +81,19 @@ Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
 )
 
 
+def extensions(
+    graphql_schema: Callable[[], GraphQLSchema], config: Settings
+) -> list[Callable[[], SchemaExtension]]:
+    """Factories, not instances: each request gets its own extension object."""
+    return [
+        portal_operation(
+            document_cache(graphql_schema, config),
+            text_rule_factory(config),
+            config.is_production,
+        )
+    ]
+
+
 def build_schema(config: Settings) -> strawberry.Schema:
     built: list[strawberry.Schema] = []
     schema = PortalSchema(
@@ -86,12 +104,7 @@ def build_schema(config: Settings) -> strawberry.Schema:
             disable_field_suggestions=config.is_production, scalar_map=described_scalars()
         ),
         execution_context_class=LeafFastPath,
-        # Factories, not instances: each request gets its own extension objects.
-        extensions=[
-            document_cache(lambda: built[0]._schema, config),
-            text_rule_factory(config),  # after document_cache: it needs the parsed document
-            portal_errors(config.is_production),
-        ],
+        extensions=extensions(lambda: built[0]._schema, config),
     )
     built.append(schema)
     mark_leaves(schema._schema)

@@ -36,6 +36,7 @@ from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types import ExecutionContext
 from strawberry.types.field import StrawberryField
 
 from app.settings import Settings
@@ -77,28 +78,32 @@ class PreparedDocuments(SchemaExtension):
         self.introspects_cached = introspects_cached
 
     def on_operation(self) -> Iterator[None]:
-        # Everything before strawberry's parse step, in one hook (each hook costs per request):
-        # strawberry skips parsing when a document is set and validation when errors are set.
-        # A text that fails to parse here (never cached) is parsed again by strawberry with
-        # the same token limit, and its syntax error reported as it always was.
-        context = self.execution_context
+        self.prepare(self.execution_context)
+        yield
+
+    def prepare(self, context: ExecutionContext) -> None:
+        """Everything before strawberry's parse step, for one request's `context` (it reads
+        nothing else of the request: schema/operation.py calls it from its own hook).
+        Strawberry skips parsing when a document is set and validation when errors are set.
+        A text that fails to parse here (never cached) is parsed again by strawberry with
+        the same token limit, and its syntax error reported as it always was."""
         context.parse_options["max_tokens"] = self.max_tokens
         if context.query:
             with suppress(GraphQLError):
                 context.graphql_document = self.parse_cached(context.query)
                 # A fresh list: strawberry and extensions may append to the errors they get.
                 errors = list(self.validate_cached(context.query))
-                if not errors and self._introspection_refused(context.query):
+                if not errors and self._introspection_refused(context):
                     errors.append(INTROSPECTION_REFUSED)
                 context.pre_execution_errors = errors
-        yield
 
-    def _introspection_refused(self, query: str) -> bool:
+    def _introspection_refused(self, context: ExecutionContext) -> bool:
         """Decided per request, never cached with the text: whether the document introspects
         depends on the text, whether it may depends on who asks."""
-        if self.introspects_cached is None or not self.introspects_cached(query):
+        assert context.query is not None
+        if self.introspects_cached is None or not self.introspects_cached(context.query):
             return False
-        caller = getattr(self.execution_context.context, "caller", None)
+        caller = getattr(context.context, "caller", None)
         principal = getattr(caller, "principal", None)
         return not (principal is not None and principal.is_staff)
 

@@ -40,6 +40,7 @@ from graphql import (
     VariableNode,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from app.settings import Settings
 from resolvers.errors import ErrorCode
@@ -198,7 +199,12 @@ class TextRule(SchemaExtension):
         self.max_chars = max_chars
 
     def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
+        self.check(self.execution_context)
+        yield
+
+    def check(self, context: ExecutionContext) -> None:
+        """Sets `context`'s pre-execution errors when its arguments break the rule; reads
+        nothing else of the request (schema/operation.py calls it from its own hook)."""
         document = context.graphql_document
         if document is not None and not context.pre_execution_errors and context.query:
             plan = self.plans.get(context.query)
@@ -210,7 +216,6 @@ class TextRule(SchemaExtension):
                 problems = check_request(plan, context.variables, self.max_chars)
                 if problems:
                     context.pre_execution_errors = [p.as_error() for p in problems]
-        yield
 
 
 def text_rule_factory(config: Settings) -> Callable[[], TextRule]:
