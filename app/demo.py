@@ -18,6 +18,7 @@ from models.enums import (
     FormCompletionChannel,
     FormFieldType,
     GoalStatus,
+    MessagingMode,
     PaymentMethod,
     Permission,
     PortalAccountKind,
@@ -267,11 +268,12 @@ WELCOME = (
 
 
 async def _modules(agency: Agency, alex: Client, rivera: Staff) -> None:
-    """Every module on, and something in each for Alex."""
+    """Every module and two-way messaging on, and something in each module for Alex."""
     mine: dict[str, Any] = {"agency": agency, "client": alex}
     stamp = now()
     await PortalSettings.filter(agency_id=agency.id).update(
-        enabled_modules=[m.value for m in PortalModule]
+        enabled_modules=[m.value for m in PortalModule],
+        messaging_mode=MessagingMode.BETWEEN_STAFF_AND_CLIENT,
     )
     async with in_transaction():
         document = await ClientDocument.create(
