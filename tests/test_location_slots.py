@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bench.slots_server import STATEMENTS, count_statements
 from models.agency import Location
 from models.clients import CareTeamMember, Client, Representative
 from models.scheduling import AvailabilityWindow, DateOff, SlotHold, StaffSchedule
 from models.staff import Staff, StaffLocation
 from tests.factories import Api, World, make_staff
+from tests.statements import statements_of
 from tests.test_scheduling import MONDAY, SLOTS, _fixed_now, book_at, ready
 
 __all__ = ["_fixed_now"]  # the fixed clock of test_scheduling applies here too
@@ -151,23 +151,13 @@ async def test_a_representative_of_two_clients_names_the_client_location_wide(ap
 
 
 async def statements(api: Api, variables: dict[str, Any], token: str) -> tuple[int, int]:
-    """(SQL statements, slots) of one bookableSlots call."""
-    count_statements()
-    seen: list[str] = []
-    marker = STATEMENTS.set(seen)
-    try:
-        found = (await api.data(SLOTS, variables, token))["bookableSlots"]
-    finally:
-        STATEMENTS.reset(marker)
-    return len(seen), len(found)
+    """(SQL statements, slots) of one bookableSlots call, on a warm session."""
+    seen, data = await statements_of(api, SLOTS, variables, token)
+    return len(seen), len(data["bookableSlots"])
 
 
 async def test_statements_do_not_grow_with_the_staff_or_the_range(api: Api) -> None:
     world, _, client = await ready(api)
-    # A session is served from the principal cache from its third request on (see
-    # resolvers/session_cache.py): the counts below compare requests past that.
-    for _ in range(2):
-        await statements(api, days(world, 7), client)
     one_week = await statements(api, days(world, 7), client)
     one_month = await statements(api, days(world, 30), client)
     for name in ("second", "third"):
