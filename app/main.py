@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, StarletteRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -45,6 +45,7 @@ from resolvers.documents import download
 from resolvers.principal import Caller, Principal
 from resolvers.sessions import bearer, cached_principal
 from schema import build_schema
+from schema.compiled import GiveUp
 
 
 def client_ip(conn: HTTPConnection) -> str | None:
@@ -58,8 +59,21 @@ def _media_type(content_type: str) -> str:
     return media_type
 
 
+# Where the compiled path leaves a body it parsed but does not answer, for the normal path.
+_REQUEST_DATA = "portal.request_data"
+
+
+class PortalRequestAdapter(StarletteRequestAdapter):
+    """strawberry's adapter, keeping the request where parse_http_body can read its scope."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self.request = request
+
+
 class PortalGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SessionSocket
+    request_adapter_class = PortalRequestAdapter
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
@@ -70,6 +84,7 @@ class PortalGraphQL(GraphQL[Context, None]):
             allowed_origins=settings.allowed_origins,
         )
         self.settings = settings
+        self.max_text_chars = settings.max_text_chars
         self.timeouts = timeouts(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -78,14 +93,38 @@ class PortalGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         try:
-            response = await self.run(request)
+            response = await self._compiled_answer(request) or await self.run(request)
         except StrawberryHTTPException as exc:
             response = refusals.answer(refusals.from_strawberry(exc), request.url.path)
         except Refusal as refusal:
             response = refusals.answer(refusal, request.url.path)
         await response(scope, receive, send)
 
+    async def _compiled_answer(self, request: Request) -> Response | None:
+        """A plain read's answer from its compiled plan (schema/compiled.py), or None for the
+        normal path. Refusals of the body or the session are the same either way."""
+        compiled = getattr(self.schema, "compiled", None)
+        if compiled is None or request.method != "POST":
+            return None
+        if _media_type(request.headers.get("content-type", "")) != "application/json":
+            return None
+        data = refusals.request_data(self.parse_json(await request.body()), self.max_text_chars)
+        # The normal path takes it from here instead of parsing the body again.
+        request.scope[_REQUEST_DATA] = data
+        plan = compiled.get(data.query, data.operation_name)
+        if plan is None:
+            return None
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        try:
+            result = await plan.run(context, data.variables)
+        except GiveUp:
+            return None
+        return self.create_response({"data": result}, sub_response)
+
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        if isinstance(request, PortalRequestAdapter) and _REQUEST_DATA in request.request.scope:
+            return request.request.scope[_REQUEST_DATA]  # type: ignore[no-any-return]
         # strawberry's own fails with a 500 on a body of `null` or `5`, answers plain text
         # and has no rule for operationName's text; we take neither batches nor streams.
         content_type = _media_type(request.content_type or "")

@@ -73,9 +73,9 @@ def _three_extensions() -> None:
     from schema.execution import document_cache
     from schema.text_rule import text_rule_factory
 
-    def three(graphql_schema: Any, config: Settings) -> list[Any]:
+    def three(graphql_schema: Any, config: Settings, documents: Any) -> list[Any]:
         return [
-            document_cache(graphql_schema, config),
+            document_cache(graphql_schema, config, documents),
             text_rule_factory(config),
             portal_errors(config.is_production),
         ]

@@ -216,7 +216,7 @@ def use_variant(variant: str) -> None:
     if variant == "no-leaf":
         execution.LEAF_FAST_PATH = False
     elif variant == "shipped":
-        app.main.build_schema = shipped_schema  # type: ignore[attr-defined]
+        app.main.build_schema = shipped_schema  # type: ignore[attr-defined,assignment]
 
 
 def build_app(settings: Settings, variant: str = "current") -> Starlette:

@@ -27,8 +27,15 @@ from schema import (
     tasks,
 )
 from schema.appointment_events import Subscription as AppointmentSubscription
+from schema.compiled import CompiledQueries
 from schema.errors import PortalSchema
-from schema.execution import LeafFastPath, document_cache, mark_leaves
+from schema.execution import (
+    DocumentCache,
+    LeafFastPath,
+    cached_documents,
+    document_cache,
+    mark_leaves,
+)
 from schema.operation import portal_operation
 from schema.scalars import described_scalars
 from schema.text_rule import text_rule_factory
@@ -82,20 +89,25 @@ Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
 
 
 def extensions(
-    graphql_schema: Callable[[], GraphQLSchema], config: Settings
+    graphql_schema: Callable[[], GraphQLSchema], config: Settings, documents: DocumentCache
 ) -> list[Callable[[], SchemaExtension]]:
     """Factories, not instances: each request gets its own extension object."""
     return [
         portal_operation(
-            document_cache(graphql_schema, config),
+            document_cache(graphql_schema, config, documents),
             text_rule_factory(config),
             config.is_production,
         )
     ]
 
 
-def build_schema(config: Settings) -> strawberry.Schema:
+def build_schema(config: Settings) -> PortalSchema:
     built: list[strawberry.Schema] = []
+
+    def graphql_schema() -> GraphQLSchema:
+        return built[0]._schema
+
+    documents = cached_documents(graphql_schema, config)
     schema = PortalSchema(
         query=Query,
         mutation=Mutation,
@@ -104,8 +116,15 @@ def build_schema(config: Settings) -> strawberry.Schema:
             disable_field_suggestions=config.is_production, scalar_map=described_scalars()
         ),
         execution_context_class=LeafFastPath,
-        extensions=extensions(lambda: built[0]._schema, config),
+        extensions=extensions(graphql_schema, config, documents),
     )
     built.append(schema)
     mark_leaves(schema._schema)
+    schema.compiled = CompiledQueries(
+        graphql_schema,
+        documents.parse,
+        documents.validate,
+        documents.introspects,
+        config.max_text_chars,
+    )
     return schema

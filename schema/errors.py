@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 
 from app.logging import is_unavailable, request_id, safe_traceback
 from resolvers.errors import Forbidden, ModuleDisabled, NotAuthenticated, UserErrors
+from schema.compiled import CompiledQueries
 
 log = logging.getLogger("portal.errors")
 
@@ -219,6 +220,9 @@ def log_errors(errors: list[GraphQLError], context: ExecutionContext | None) -> 
 class PortalSchema(strawberry.Schema):
     """strawberry.Schema logging errors our way: strawberry's own process_errors logs every
     error, refusals included, with its message and full traceback ("strawberry.execution")."""
+
+    # Set by schema.build_schema: plain reads answered without the executor.
+    compiled: CompiledQueries | None = None
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import suppress
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -256,9 +257,20 @@ def introspects(document: DocumentNode) -> bool:
     return False
 
 
-def document_cache(
+@dataclass(frozen=True, slots=True)
+class DocumentCache:
+    """Per query text, bounded: the parsed document (token limit), the validation verdict
+    (every rule and limit) and whether it introspects. Shared by the per-request extension
+    and the compiled path (schema/compiled.py)."""
+
+    parse: Callable[[str], DocumentNode]
+    validate: Callable[[str], tuple[GraphQLError, ...]]
+    introspects: Callable[[str], bool]
+
+
+def cached_documents(
     graphql_schema: Callable[[], GraphQLSchema], config: Settings
-) -> Callable[[], PreparedDocuments]:
+) -> DocumentCache:
     rules: tuple[type[ASTValidationRule], ...] = (
         *specified_rules,
         depth_rule(config.max_query_depth, introspection=False),
@@ -280,8 +292,17 @@ def document_cache(
     def introspects_cached(query: str) -> bool:
         return introspects(parse_cached(query))
 
-    staff_only = introspects_cached if config.is_production else None
-    return lambda: PreparedDocuments(parse_cached, validate_cached, config.max_tokens, staff_only)
+    return DocumentCache(parse_cached, validate_cached, introspects_cached)
+
+
+def document_cache(
+    graphql_schema: Callable[[], GraphQLSchema],
+    config: Settings,
+    cache: DocumentCache | None = None,
+) -> Callable[[], PreparedDocuments]:
+    found = cache or cached_documents(graphql_schema, config)
+    staff_only = found.introspects if config.is_production else None
+    return lambda: PreparedDocuments(found.parse, found.validate, config.max_tokens, staff_only)
 
 
 _LEAF = "_portal_leaf"

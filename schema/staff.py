@@ -16,6 +16,7 @@ from resolvers import staff as logic
 from resolvers import staff_passwords as passwords
 from resolvers.locations import LocationItem
 from schema.common import UserError, attempt, changes, gid
+from schema.compiled import SAFE_TO_REPEAT
 from schema.pagination import After, First, Page
 from schema.permissions import CanManageStaff, IsStaff
 from schema.recovery import RecoveryRequestPayload, ResetPasswordPayload
@@ -294,6 +295,7 @@ class Query:
         permission_classes=_STAFF,
         description="The agency's locations, a page at a time. Any staff member; portal "
         "accounts are refused (FORBIDDEN).",
+        metadata=SAFE_TO_REPEAT,
     )
     async def locations(
         self, info: Info, first: First = None, after: After = None

@@ -1,0 +1,182 @@
+"""The compiled path (schema/compiled.py): plain reads answered without graphql-core's executor
+must answer exactly as the normal path does, and leave every refusal to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from app.main import PortalGraphQL
+from app.settings import Settings
+from models.agency import Location
+from schema import build_schema, compiled
+from tests.factories import Api, World, make_world
+
+PAGE = "query ($first: Int, $after: String) { locations(first: $first, after: $after) { items { id name timeZone address } nextCursor } }"  # noqa: E501
+SHAPES = """
+query Shapes($first: Int) {
+  __typename
+  first: locations(first: $first) { ...Page nextCursor }
+  again: locations(first: 1) { items { ... on Location { id __typename } } __typename }
+}
+fragment Page on LocationPage { items { name id } items { address } }
+"""
+
+
+def _view(app: Starlette) -> PortalGraphQL:
+    for route in app.routes:
+        if isinstance(route, Route) and isinstance(route.app, PortalGraphQL):
+            return route.app
+    raise AssertionError("no GraphQL view")
+
+
+@pytest.fixture
+def executions(app: Starlette) -> Iterator[list[str | None]]:
+    """Operations that went through strawberry's normal execution, by query text."""
+    schema = _view(app).schema
+    seen: list[str | None] = []
+    normal = schema.execute
+
+    async def counted(query: str | None, *args: Any, **kwargs: Any) -> Any:
+        seen.append(query)
+        return await normal(query, *args, **kwargs)
+
+    schema.execute = counted  # type: ignore[method-assign]
+    yield seen
+    del schema.execute
+
+
+async def _locations(world: World, count: int) -> None:
+    for i in range(count):
+        await Location.create(
+            agency=world.agency, name=f"Office {i:02}", address=f"{i} Elm", time_zone="UTC"
+        )
+
+
+async def _both_ways(api: Api, query: str, variables: dict[str, Any], token: str | None) -> Any:
+    """The answer with the compiled path, then without it."""
+    fast = await api.post(query, variables, token)
+    compiled.ENABLED = False
+    try:
+        normal = await api.post(query, variables, token)
+    finally:
+        compiled.ENABLED = True
+    assert fast == normal
+    return fast
+
+
+async def test_a_page_of_locations_is_answered_without_the_executor_and_as_before(
+    api: Api, executions: list[str | None]
+) -> None:
+    # given
+    world = await make_world()
+    await _locations(world, 4)
+    token = await api.staff_token(world.agency, "clinician@a.test")
+    # when
+    first = await api.data(PAGE, {"first": 3}, token)
+    executions.clear()
+    again = await api.data(PAGE, {"first": 3}, token)
+    rest = await api.data(PAGE, {"first": 3, "after": first["locations"]["nextCursor"]}, token)
+    # then
+    assert executions == []
+    assert first == again
+    assert len(first["locations"]["items"]) == 3
+    assert len(rest["locations"]["items"]) == 2  # Main and four offices
+    assert rest["locations"]["nextCursor"] is None
+    assert await _both_ways(api, PAGE, {"first": 3}, token) == {"data": first}
+
+
+async def test_aliases_fragments_and_typename_answer_as_the_normal_path(
+    api: Api, executions: list[str | None]
+) -> None:
+    world = await make_world()
+    await _locations(world, 2)
+    token = await api.staff_token(world.agency, "champion@a.test")
+    executions.clear()
+    answer = await _both_ways(api, SHAPES, {"first": 2}, token)
+    assert executions == [SHAPES]  # only the second, normal, run
+    data = answer["data"]
+    assert data["__typename"] == "Query"
+    assert list(data) == ["__typename", "first", "again"]
+    assert list(data["first"]["items"][0]) == ["name", "id", "address"]
+    assert data["again"]["items"][0]["__typename"] == "Location"
+    assert data["again"]["__typename"] == "LocationPage"
+
+
+@pytest.mark.parametrize(
+    ("who", "variables", "code"),
+    [
+        ("nobody", {"first": 2}, "UNAUTHENTICATED"),
+        ("portal", {"first": 2}, "FORBIDDEN"),
+        ("staff", {"first": 2, "after": "not-a-cursor"}, "BAD_USER_INPUT"),
+        ("staff", {"first": "two"}, None),  # graphql-core's variable error, as always
+        ("staff", {"first": 2, "after": "a\u0000b"}, "INVALID_TEXT"),
+        ("staff", {"first": 2, "after": "x" * 100_000}, "TOO_LONG"),
+    ],
+)
+async def test_refusals_are_the_normal_paths_own(
+    api: Api, executions: list[str | None], who: str, variables: dict[str, Any], code: str | None
+) -> None:
+    # given
+    world = await make_world()
+    tokens = {
+        "nobody": None,
+        "portal": await api.portal_token(world.agency, "robin"),
+        "staff": await api.staff_token(world.agency, "clinician@a.test"),
+    }
+    executions.clear()
+    # when
+    answer = await _both_ways(api, PAGE, variables, tokens[who])
+    # then
+    assert answer["errors"][0].get("extensions", {}).get("code") == code
+    assert answer["data"] is None
+    assert executions == [PAGE, PAGE]
+
+
+async def test_a_signed_out_token_is_refused_on_the_very_next_read(api: Api) -> None:
+    world = await make_world()
+    token = await api.staff_token(world.agency, "clinician@a.test")
+    await api.data(PAGE, {"first": 1}, token)
+    await api.data(PAGE, {"first": 1}, token)  # cached by now
+    await api.data("mutation { logout { ok } }", token=token)
+    assert await api.error_code(PAGE, {"first": 1}, token) == "UNAUTHENTICATED"
+
+
+def _plans() -> compiled.CompiledQueries:
+    plans = build_schema(Settings(environment="test", _env_file=None)).compiled  # type: ignore[call-arg]
+    assert plans is not None
+    return plans
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        PAGE,
+        SHAPES,
+        "{ locations { items { id } } }",
+        "query A { locations { nextCursor } } query B { __typename }",
+    ],
+)
+def test_plain_reads_have_a_plan(query: str) -> None:
+    name = "A" if "query A" in query else None
+    assert _plans().get(query, name) is not None
+
+
+@pytest.mark.parametrize(
+    ("query", "why"),
+    [
+        ("mutation { logout { ok } }", "a mutation"),
+        ("{ __schema { queryType { name } } }", "introspection"),
+        ("{ staffMembers { nextCursor } }", "a root field not marked safe to repeat"),
+        ("{ locations { items { id @include(if: true) } } }", "a directive"),
+        ("{ locations { items { idd } } }", "an invalid document"),
+        ("query A { locations { nextCursor } } query B { __typename }", "no operation chosen"),
+        ("{ locations { items { id } } ", "a syntax error"),
+    ],
+)
+def test_anything_else_goes_the_normal_way(query: str, why: str) -> None:
+    assert _plans().get(query, None) is None, why
