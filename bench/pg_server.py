@@ -26,7 +26,7 @@ def bench_settings(database_url: str, redis_url: str | None) -> Settings:
     )
 
 
-LEVERS = ("cache", "reset", "list", "gc", "extensions", "json")
+LEVERS = ("cache", "reset", "list", "gc", "extensions", "json", "compiled", "direct")
 
 
 def without(levers: list[str]) -> None:
@@ -36,7 +36,9 @@ def without(levers: list[str]) -> None:
     list   `locations` goes back to paginate() over ORM model instances
     gc     Python's default collector settings, nothing frozen
     extensions  three strawberry extensions per request again, not schema/operation.py's one
-    json   strawberry's json.dumps encoder again, not orjson"""
+    json   strawberry's json.dumps encoder again, not orjson
+    compiled  every query through strawberry and graphql-core's executor (schema/compiled.py off)
+    direct    the compiled path calls resolvers through strawberry's wrapper, not directly"""
     import app.main
     import app.postgres
     from resolvers import locations
@@ -61,6 +63,14 @@ def without(levers: list[str]) -> None:
         app.main.tune_gc = lambda: None
     if "extensions" in levers:
         _three_extensions()
+    if "compiled" in levers:
+        from schema import compiled
+
+        compiled.ENABLED = False
+    if "direct" in levers:
+        from schema import compiled
+
+        compiled.DIRECT_CALLS = False
     if "json" in levers:
         from strawberry.http.base import BaseView
 

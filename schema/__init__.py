@@ -126,5 +126,6 @@ def build_schema(config: Settings) -> PortalSchema:
         documents.validate,
         documents.introspects,
         config.max_text_chars,
+        exception_handlers=bool(schema.exception_handlers),
     )
     return schema

@@ -51,7 +51,12 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path, is_awaitable
 from graphql.type.definition import GraphQLResolveInfoHelpers
+from strawberry import ID, Info
+from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import StrawberryArgument
+from strawberry.types.base import StrawberryOptional
+from strawberry.types.field import StrawberryField
 
 from schema.text_rule import Plan as TextPlan
 from schema.text_rule import check_request, make_plan
@@ -61,8 +66,9 @@ from schema.text_rule import check_request, make_plan
 SAFE_TO_REPEAT = {"portal.safe_to_repeat": True}
 # Distinct (query text, operation name) pairs remembered, as schema/execution.py's documents.
 PLAN_CACHE_SIZE = 1024
-# Tests turn this off to compare answers with the normal path.
+# Tests turn these off to compare answers with the normal path and with strawberry's call.
 ENABLED = True
+DIRECT_CALLS = True
 
 
 class GiveUp(Exception):
@@ -103,6 +109,7 @@ def _collect(
     """Field nodes by response name, as graphql-core's collect_fields would for an object
     type, for documents without directives and with fragments on that very type only."""
     fields: dict[str, list[FieldNode]] = {}
+    visited: set[str] = set()
     # Popped depth first, in document order (which the response's key order follows).
     stack = [s for ss in reversed(selection_sets) for s in reversed(ss.selections)]
     while stack:
@@ -114,6 +121,11 @@ def _collect(
             fields.setdefault(name, []).append(selection)
             continue
         if isinstance(selection, FragmentSpreadNode):
+            # As the spec's CollectFields: a fragment spread again adds nothing (and walking
+            # it again at every spread would be exponential in fragments spreading others).
+            if selection.name.value in visited:
+                continue
+            visited.add(selection.name.value)
             fragment: Any = fragments.get(selection.name.value)
             if fragment is None or fragment.directives:
                 raise GiveUp
@@ -226,12 +238,80 @@ class Compiler:
         return fields
 
 
+_PLAIN_ARGUMENTS = (int, str, bool, float, ID)
+
+
+def _plain_argument(argument: StrawberryArgument) -> bool:
+    """strawberry's conversion of such an argument's value is the value itself."""
+    kind = argument.type
+    if isinstance(kind, StrawberryOptional):
+        kind = kind.of_type
+    return any(kind is plain for plain in _PLAIN_ARGUMENTS)
+
+
+@dataclass(frozen=True, slots=True)
+class DirectCall:
+    """What strawberry does to call a plain async resolver, without its per-call machinery:
+    the field's permission classes in order (PermissionExtension), then the resolver with
+    the arguments by their Python names and the Info it asks for. Only for resolvers with
+    nothing else around them (no other field extension, no exception handler) and with
+    plain scalar arguments, whose conversion is the identity. Anything but `True` from a
+    permission gives up: the normal path then refuses it exactly as before."""
+
+    field: StrawberryField
+    permissions: tuple[BasePermission, ...]
+    names: tuple[tuple[str, str], ...]  # (GraphQL name, Python name) per argument
+    info_name: str | None
+    pass_self: bool
+
+    async def __call__(self, raw_info: GraphQLResolveInfo[Any], args: dict[str, Any]) -> Any:
+        info = Info(_raw_info=raw_info, _field=self.field)
+        kwargs = {python: args[name] for name, python in self.names if name in args}
+        for permission in self.permissions:
+            allowed = permission.has_permission(None, info, **kwargs)
+            if is_awaitable(allowed):
+                allowed = await allowed
+            if allowed is not True:
+                raise GiveUp
+        if self.info_name is not None:
+            kwargs[self.info_name] = info
+        resolver = self.field.base_resolver
+        assert resolver is not None
+        return await resolver(*((None,) if self.pass_self else ()), **kwargs)
+
+
+def direct_call(field_def: GraphQLField, exception_handlers: bool) -> DirectCall | None:
+    field = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    resolver = getattr(field, "base_resolver", None)
+    if field is None or resolver is None or not resolver.is_async or exception_handlers:
+        return None
+    checks = field.extensions
+    if any(type(c) is not PermissionExtension or c.fail_silently for c in checks):
+        return None
+    if not all(_plain_argument(a) for a in field.arguments):
+        return None
+    if resolver.root_parameter is not None or resolver.parent_parameter is not None:
+        return None
+    info = resolver.info_parameter
+    return DirectCall(
+        field,
+        tuple(p for c in checks for p in c.permissions),
+        tuple(
+            (name, arg.extensions[GraphQLCoreConverter.DEFINITION_BACKREF].python_name)
+            for name, arg in field_def.args.items()
+        ),
+        info.name if info is not None else None,
+        resolver.self_parameter is not None,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RootField:
     name: str  # in the response
     field_def: GraphQLField
     nodes: list[FieldNode]
     complete: Complete
+    direct: DirectCall | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +364,10 @@ class CompiledQuery:
             GraphQLResolveInfoHelpers(_gather, tracked.extend),
         )
         try:
-            value = root.field_def.resolve(None, info, **args)  # type: ignore[misc]
+            if root.direct is not None and DIRECT_CALLS:
+                value = await root.direct(info, args)
+            else:
+                value = root.field_def.resolve(None, info, **args)  # type: ignore[misc]
             if is_awaitable(value):
                 value = await value
             for work in tracked:
@@ -311,7 +394,11 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
 
 
 def compile_query(
-    schema: GraphQLSchema, document: DocumentNode, name: str | None, max_chars: int
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    name: str | None,
+    max_chars: int,
+    exception_handlers: bool = False,
 ) -> CompiledQuery:
     """The plan for a valid document's operation, or GiveUp."""
     operation = _operation(document, name)
@@ -334,9 +421,9 @@ def compile_query(
         field_def = query.fields.get(field_name)
         if field_def is None or field_def.resolve is None or not safe_to_repeat(field_def):
             raise GiveUp
-        roots.append(
-            RootField(response_name, field_def, nodes, compiler.completer(field_def.type, nodes))
-        )
+        complete = compiler.completer(field_def.type, nodes)
+        direct = direct_call(field_def, exception_handlers)
+        roots.append(RootField(response_name, field_def, nodes, complete, direct))
     return CompiledQuery(schema, document, operation, fragments, tuple(roots), text_plan, max_chars)
 
 
@@ -351,6 +438,7 @@ class CompiledQueries:
         validate_cached: Callable[[str], tuple[GraphQLError, ...]],
         introspects_cached: Callable[[str], bool],
         max_chars: int,
+        exception_handlers: bool,
     ) -> None:
         @lru_cache(maxsize=PLAN_CACHE_SIZE)
         def plan(query: str, name: str | None) -> CompiledQuery | None:
@@ -358,7 +446,7 @@ class CompiledQueries:
                 document = parse_cached(query)
                 if validate_cached(query) or introspects_cached(query):
                     return None
-                return compile_query(schema(), document, name, max_chars)
+                return compile_query(schema(), document, name, max_chars, exception_handlers)
             except (GiveUp, GraphQLError):
                 return None
 

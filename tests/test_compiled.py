@@ -58,14 +58,20 @@ async def _locations(world: World, count: int) -> None:
 
 
 async def _both_ways(api: Api, query: str, variables: dict[str, Any], token: str | None) -> Any:
-    """The answer with the compiled path, then without it."""
+    """The answer with the compiled path, with it calling resolvers through strawberry's own
+    wrapper instead of directly, then without it: all three the same."""
     fast = await api.post(query, variables, token)
+    compiled.DIRECT_CALLS = False
+    try:
+        wrapped = await api.post(query, variables, token)
+    finally:
+        compiled.DIRECT_CALLS = True
     compiled.ENABLED = False
     try:
         normal = await api.post(query, variables, token)
     finally:
         compiled.ENABLED = True
-    assert fast == normal
+    assert fast == wrapped == normal
     return fast
 
 
@@ -98,7 +104,7 @@ async def test_aliases_fragments_and_typename_answer_as_the_normal_path(
     token = await api.staff_token(world.agency, "champion@a.test")
     executions.clear()
     answer = await _both_ways(api, SHAPES, {"first": 2}, token)
-    assert executions == [SHAPES]  # only the second, normal, run
+    assert executions == [SHAPES]  # only the last, normal, run
     data = answer["data"]
     assert data["__typename"] == "Query"
     assert list(data) == ["__typename", "first", "again"]
@@ -134,7 +140,7 @@ async def test_refusals_are_the_normal_paths_own(
     # then
     assert answer["errors"][0].get("extensions", {}).get("code") == code
     assert answer["data"] is None
-    assert executions == [PAGE, PAGE]
+    assert executions == [PAGE, PAGE, PAGE]
 
 
 async def test_a_signed_out_token_is_refused_on_the_very_next_read(api: Api) -> None:
@@ -163,7 +169,10 @@ def _plans() -> compiled.CompiledQueries:
 )
 def test_plain_reads_have_a_plan(query: str) -> None:
     name = "A" if "query A" in query else None
-    assert _plans().get(query, name) is not None
+    plan = _plans().get(query, name)
+    assert plan is not None
+    # locations is called directly: its permission class, then the resolver.
+    assert all(isinstance(r, tuple) or r.direct is not None for r in plan.roots)
 
 
 @pytest.mark.parametrize(
@@ -180,3 +189,15 @@ def test_plain_reads_have_a_plan(query: str) -> None:
 )
 def test_anything_else_goes_the_normal_way(query: str, why: str) -> None:
     assert _plans().get(query, None) is None, why
+
+
+def test_fragments_spreading_each_other_are_walked_once_each() -> None:
+    """Each fragment spreads the next twice: walked at every spread, 2**40 visits."""
+    levels = 40
+    fragments = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)]
+    query = "query Diamond { ...F0 } " + " ".join(
+        [*fragments, f"fragment F{levels} on Query {{ locations {{ nextCursor }} }}"]
+    )
+    plan = _plans().get(query, None)
+    assert plan is not None
+    assert [r.name for r in plan.roots if not isinstance(r, tuple)] == ["locations"]
