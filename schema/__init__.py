@@ -120,6 +120,7 @@ def build_schema(config: Settings) -> PortalSchema:
     )
     built.append(schema)
     mark_leaves(schema._schema)
+    schema.documents = documents
     schema.compiled = CompiledQueries(
         graphql_schema,
         documents.parse,

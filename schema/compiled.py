@@ -58,6 +58,7 @@ from strawberry.types.arguments import StrawberryArgument
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
+from schema.execution import CACHEABLE_CHARS
 from schema.text_rule import Plan as TextPlan
 from schema.text_rule import check_request, make_plan
 
@@ -453,6 +454,6 @@ class CompiledQueries:
         self.plan = plan
 
     def get(self, query: str | None, name: str | None) -> CompiledQuery | None:
-        if not ENABLED or not query:
+        if not ENABLED or not query or len(query) > CACHEABLE_CHARS:
             return None
         return self.plan(query, name)

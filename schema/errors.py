@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 from app.logging import is_unavailable, request_id, safe_traceback
 from resolvers.errors import Forbidden, ModuleDisabled, NotAuthenticated, UserErrors
 from schema.compiled import CompiledQueries
+from schema.execution import DocumentCache
 
 log = logging.getLogger("portal.errors")
 
@@ -221,8 +222,10 @@ class PortalSchema(strawberry.Schema):
     """strawberry.Schema logging errors our way: strawberry's own process_errors logs every
     error, refusals included, with its message and full traceback ("strawberry.execution")."""
 
-    # Set by schema.build_schema: plain reads answered without the executor.
+    # Set by schema.build_schema: plain reads answered without the executor, and the
+    # per-text cache of parsed and validated documents.
     compiled: CompiledQueries | None = None
+    documents: DocumentCache | None = None
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

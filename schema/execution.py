@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     DocumentNode,
@@ -44,6 +44,22 @@ from app.settings import Settings
 
 # Distinct query texts remembered; bounded so unique texts cannot grow memory without limit.
 DOCUMENT_CACHE_SIZE = 1024
+T = TypeVar("T")
+# Only texts up to this long are remembered (real operations are a few KB; the standard
+# introspection query about 3 KB): a body may hold a 1 MiB comment or string that parses, and
+# 1,024 of those would keep a GiB alive. Longer texts are parsed and validated per request.
+CACHEABLE_CHARS = 32_768
+
+
+def cacheable(work: Callable[[str], T]) -> Callable[[str], T]:
+    """`work` remembered per text for texts up to CACHEABLE_CHARS, computed anew above."""
+    remembered = lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(work)
+
+    def bounded(query: str) -> T:
+        return remembered(query) if len(query) <= CACHEABLE_CHARS else work(query)
+
+    bounded.cache_info = remembered.cache_info  # type: ignore[attr-defined]
+    return bounded
 
 
 class PreparedDocuments(SchemaExtension):
@@ -279,20 +295,18 @@ def cached_documents(
         aliases_rule(config.max_aliases),
     )
 
-    @lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
-    def parse_cached(query: str) -> DocumentNode:
+    def parse_text(query: str) -> DocumentNode:
         return parse(query, max_tokens=config.max_tokens)
 
-    @lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
-    def validate_cached(query: str) -> tuple[GraphQLError, ...]:
+    def validate_text(query: str) -> tuple[GraphQLError, ...]:
         # validate_document adds strawberry's own rules (oneOf, Maybe), as strawberry would.
-        return tuple(validate_document(graphql_schema(), parse_cached(query), rules))
+        return tuple(validate_document(graphql_schema(), parse_document(query), rules))
 
-    @lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
-    def introspects_cached(query: str) -> bool:
-        return introspects(parse_cached(query))
+    def introspects_text(query: str) -> bool:
+        return introspects(parse_document(query))
 
-    return DocumentCache(parse_cached, validate_cached, introspects_cached)
+    parse_document = cacheable(parse_text)
+    return DocumentCache(parse_document, cacheable(validate_text), cacheable(introspects_text))
 
 
 def document_cache(

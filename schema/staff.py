@@ -308,6 +308,7 @@ class Query:
         permission_classes=_STAFF,
         description="One of the agency's locations; null if there is no such one. Any staff "
         "member.",
+        metadata=SAFE_TO_REPEAT,
     )
     async def location(
         self,

@@ -44,6 +44,7 @@ from strawberry.types import ExecutionContext
 
 from app.settings import Settings
 from resolvers.errors import ErrorCode
+from schema.execution import CACHEABLE_CHARS
 
 # Identifiers whose real values are short: anything longer cannot match a row, so it is
 # refused here instead of reaching a query, a rate-limit key or an audit row.
@@ -209,9 +210,12 @@ class TextRule(SchemaExtension):
         if document is not None and not context.pre_execution_errors and context.query:
             plan = self.plans.get(context.query)
             if plan is None:
-                if len(self.plans) >= PLAN_CACHE_SIZE:
-                    self.plans.clear()
-                plan = self.plans[context.query] = make_plan(document, self.max_chars)
+                plan = make_plan(document, self.max_chars)
+                # Long texts are not remembered (see schema/execution.py CACHEABLE_CHARS).
+                if len(context.query) <= CACHEABLE_CHARS:
+                    if len(self.plans) >= PLAN_CACHE_SIZE:
+                        self.plans.clear()
+                    self.plans[context.query] = plan
             if plan.literal_problems or (plan.variables and context.variables):
                 problems = check_request(plan, context.variables, self.max_chars)
                 if problems:

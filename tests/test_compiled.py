@@ -14,6 +14,7 @@ from app.main import PortalGraphQL
 from app.settings import Settings
 from models.agency import Location
 from schema import build_schema, compiled
+from schema.errors import PortalSchema
 from tests.factories import Api, World, make_world
 
 PAGE = "query ($first: Int, $after: String) { locations(first: $first, after: $after) { items { id name timeZone address } nextCursor } }"  # noqa: E501
@@ -201,3 +202,38 @@ def test_fragments_spreading_each_other_are_walked_once_each() -> None:
     plan = _plans().get(query, None)
     assert plan is not None
     assert [r.name for r in plan.roots if not isinstance(r, tuple)] == ["locations"]
+
+
+async def test_a_long_text_is_answered_but_not_remembered(api: Api, app: Starlette) -> None:
+    """A 1 MiB body may hold a comment that parses; a thousand distinct ones must not all stay."""
+    world = await make_world()
+    token = await api.staff_token(world.agency, "clinician@a.test")
+    schema = _view(app).schema
+    assert isinstance(schema, PortalSchema) and schema.documents is not None
+    documents = schema.documents
+    remembered = documents.parse.cache_info  # type: ignore[attr-defined]
+    before = remembered().currsize
+    long_text = "# " + "x" * 40_000 + "\n" + PAGE
+    answer = await api.data(long_text, {"first": 1}, token)
+    assert len(answer["locations"]["items"]) == 1
+    assert remembered().currsize == before
+    assert _plans().get(long_text, None) is None
+    await api.data("# a short one\n" + PAGE, {"first": 1}, token)
+    assert remembered().currsize == before + 1
+
+
+async def test_a_location_of_another_agency_is_null_as_before(
+    api: Api, executions: list[str | None]
+) -> None:
+    # given
+    mine, theirs = await make_world(), await make_world()
+    token = await api.staff_token(mine.agency, "clinician@a.test")
+    one = "query ($id: ID!) { location(id: $id) { id name } }"
+    executions.clear()
+    # when
+    own = await _both_ways(api, one, {"id": str(mine.location.id)}, token)
+    other = await _both_ways(api, one, {"id": str(theirs.location.id)}, token)
+    # then
+    assert own == {"data": {"location": {"id": str(mine.location.id), "name": "Main"}}}
+    assert other == {"data": {"location": None}}
+    assert executions == [one, one]  # each only on the last, normal, run
