@@ -25,6 +25,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -61,6 +62,7 @@ def _media_type(content_type: str) -> str:
 
 # Where the compiled path leaves a body it parsed but does not answer, for the normal path.
 _REQUEST_DATA = "portal.request_data"
+_SUB_RESPONSE = "portal.sub_response"
 
 
 class PortalRequestAdapter(StarletteRequestAdapter):
@@ -93,34 +95,43 @@ class PortalGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         try:
-            response = await self._compiled_answer(request) or await self.run(request)
+            response, context = await self._compiled_answer(request)
+            if response is None:
+                # The same context: its caller remembers refusals already audited.
+                response = await self.run(request, context=context or UNSET)
         except StrawberryHTTPException as exc:
             response = refusals.answer(refusals.from_strawberry(exc), request.url.path)
         except Refusal as refusal:
             response = refusals.answer(refusal, request.url.path)
         await response(scope, receive, send)
 
-    async def _compiled_answer(self, request: Request) -> Response | None:
-        """A plain read's answer from its compiled plan (schema/compiled.py), or None for the
-        normal path. Refusals of the body or the session are the same either way."""
+    async def _compiled_answer(self, request: Request) -> tuple[Response | None, Context | None]:
+        """A plain read's answer from its compiled plan (schema/compiled.py), or no answer
+        (and the context, if one was made) for the normal path. Refusals of the body or the
+        session are the same either way."""
         compiled = getattr(self.schema, "compiled", None)
         if compiled is None or request.method != "POST":
-            return None
+            return None, None
         if _media_type(request.headers.get("content-type", "")) != "application/json":
-            return None
+            return None, None
         data = refusals.request_data(self.parse_json(await request.body()), self.max_text_chars)
         # The normal path takes it from here instead of parsing the body again.
         request.scope[_REQUEST_DATA] = data
         plan = compiled.get(data.query, data.operation_name)
         if plan is None:
-            return None
+            return None, None
         sub_response = await self.get_sub_response(request)
+        request.scope[_SUB_RESPONSE] = sub_response  # the context's, if the normal path goes on
         context = await self.get_context(request, sub_response)
         try:
             result = await plan.run(context, data.variables)
         except GiveUp:
-            return None
-        return self.create_response({"data": result}, sub_response)
+            return None, context
+        return self.create_response({"data": result}, sub_response), context
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        known = request.scope.get(_SUB_RESPONSE)
+        return known if known is not None else await super().get_sub_response(request)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
         if isinstance(request, PortalRequestAdapter) and _REQUEST_DATA in request.request.scope:

@@ -17,8 +17,10 @@ def signed_in(caller: Caller) -> Principal:
 
 
 async def refuse(caller: Caller, action: str) -> Forbidden:
-    """Records the refusal and returns the error to raise."""
-    await audit.record(caller, action, outcome=AuditOutcome.DENIED)
+    """Records the refusal (once per request and action) and returns the error to raise."""
+    if action not in caller.refused:
+        caller.refused.add(action)
+        await audit.record(caller, action, outcome=AuditOutcome.DENIED)
     return Forbidden()
 
 

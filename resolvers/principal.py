@@ -38,3 +38,7 @@ class Caller:
 
     principal: Principal | None
     ip: str | None = None
+    # Actions refused (and audited) in this request: a request that meets the same refusal
+    # again (an alias, or the compiled path handing the request to the normal one) is
+    # audited once.
+    refused: set[str] = field(default_factory=set, compare=False, hash=False, repr=False)

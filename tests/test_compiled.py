@@ -13,6 +13,8 @@ from starlette.routing import Route
 from app.main import PortalGraphQL
 from app.settings import Settings
 from models.agency import Location
+from models.audit import AuditEvent
+from models.enums import AuditOutcome
 from schema import build_schema, compiled
 from schema.errors import PortalSchema
 from tests.factories import Api, World, make_world
@@ -237,3 +239,29 @@ async def test_a_location_of_another_agency_is_null_as_before(
     assert own == {"data": {"location": {"id": str(mine.location.id), "name": "Main"}}}
     assert other == {"data": {"location": None}}
     assert executions == [one, one]  # each only on the last, normal, run
+
+
+@pytest.mark.parametrize("compiled_path", [True, False])
+async def test_a_refused_read_is_audited_once(api: Api, compiled_path: bool) -> None:
+    """The compiled path gives a refusal to the normal path, which meets it again."""
+    world = await make_world()
+    token = await api.portal_token(world.agency, "robin")
+    compiled.ENABLED = compiled_path
+    try:
+        assert await api.error_code(PAGE, {"first": 2}, token) == "FORBIDDEN"
+    finally:
+        compiled.ENABLED = True
+    denied = await AuditEvent.filter(agency_id=world.agency.id, outcome=AuditOutcome.DENIED)
+    assert [e.action for e in denied] == ["locations"]
+
+
+async def test_the_same_refusal_twice_in_one_request_is_audited_once(api: Api) -> None:
+    world = await make_world()
+    token = await api.portal_token(world.agency, "robin")
+    where = str(world.location.id)
+    twice = f'{{ a: location(id: "{where}") {{ id }} b: location(id: "{where}") {{ name }} }}'
+    answer = await api.post(twice, token=token)
+    assert answer["data"] == {"a": None, "b": None}
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["FORBIDDEN", "FORBIDDEN"]
+    denied = await AuditEvent.filter(agency_id=world.agency.id, outcome=AuditOutcome.DENIED)
+    assert len(denied) == 1
