@@ -61,6 +61,7 @@ POSTGRAPHILE = NODE_DIR / "node_modules" / ".bin" / "postgraphile"
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/portal_bench"
 BENCH_ROWS, OTHER_ROWS = 100, 900
 COUNTING_REQUESTS = 50
+IDLE_CPU_SECONDS = 0.01  # in 200 ms: a server below 5% of a CPU has no request left
 PORTAL_READS = (
     f"service-only targets, the same process as `service`: {pg_portal.STAFF} staff with weekly "
     f"availability, {pg_portal.CLIENTS} clients with portal accounts, "
@@ -473,6 +474,7 @@ def check_same(found: list[Bench]) -> None:
 def count(bench: Bench) -> dict[str, Any]:
     """Round trips to PostgreSQL per request, by statement, over sequential requests."""
     t = bench.target
+    settle(bench.server)
     with httpx.Client(base_url=bench.server.base, timeout=10) as client:
         client.request(t.method, t.path, content=t.body or None, headers=t.extra_headers)
         bench.server.statements()
@@ -488,7 +490,24 @@ def count(bench: Bench) -> dict[str, Any]:
 # --- the run -----------------------------------------------------------------------------------
 
 
+def settle(server: Server, timeout: float = 20.0) -> None:
+    """Waits until the server has finished the requests wrk left in flight: wrk stops counting
+    at its deadline, but up to --connections requests are still being served, and the hot reads
+    take up to a second or two under load. Several targets share the `service` process, so
+    without this one target's tail would count as the next one's CPU and statements."""
+    pid = server.process.pid
+    deadline = time.monotonic() + timeout
+    before = server_cpu_seconds(pid)
+    while before is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        after = server_cpu_seconds(pid)
+        if after is None or after - before < IDLE_CPU_SECONDS:
+            return
+        before = after
+
+
 def one_run(b: Bench, url: str, seconds: float, connections: int, folder: Path) -> dict[str, Any]:
+    settle(b.server)
     db_before = database_cpu(url)
     cpu_before = server_cpu_seconds(b.server.process.pid)
     result = load(
