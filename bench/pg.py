@@ -1,7 +1,8 @@
 """This service against PostGraphile 4 and a plain asyncpg endpoint, on PostgreSQL; prints JSON.
 
     .venv/bin/python -m bench.run --database postgres [--postgres-url URL] [--seconds N]
-        [--rounds R] [--connections C]     (or: python -m bench.pg ...)
+        [--rounds R] [--connections C] [--levers | --lever NAME ...] [--no-portal-reads]
+        (or: python -m bench.pg ...)
 
 The runner empties the database of --postgres-url (created if missing; its name should say it is
 a bench database), migrates it and seeds 1,000 `location` rows: 100 of the bench agency, 900 of
@@ -15,11 +16,17 @@ another. Then it starts, each as its own process on a free port of 127.0.0.1, pi
                  where node or npm is missing): `allLocations(first: 20, condition: {agencyId})`,
                  no auth
   floor          plain Starlette + asyncpg (bench/pg_floor.py): one SQL, no auth
-All four answer the same 20 rows (checked before and after the load). wrk runs pinned to CPU 1;
-rounds interleave the targets, the order rotating each round. Reported per target: req/s
-medians, latency, server CPU per request (/proc, the server process), PostgreSQL backend CPU per
-request, and what each request sends to PostgreSQL (a counting pass of sequential requests:
-round trips by statement, asyncpg's release reset and BEGIN/COMMIT included).
+  portal_home, appointment_requests, bookable_slots
+                 the portal's hot reads (bench/pg_portal.py) on the `service` process, signed
+                 in as a client (portalLogin) or a clinician (staffLogin): service-only rows, no
+                 ratios; each must answer without errors and with data before and after the
+                 load. --no-portal-reads leaves them (and their data) out.
+The four locations targets answer the same 20 rows (checked before and after the load). wrk
+runs pinned to CPU 1; rounds interleave the targets, the order rotating each round. Reported per
+target: req/s medians, latency, server CPU per request (/proc, the server process), PostgreSQL
+backend CPU per request, and what each request sends to PostgreSQL (a counting pass of
+sequential requests: round trips by statement, asyncpg's release reset and BEGIN/COMMIT
+included).
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from bench import pg_portal
+from bench.pg_portal import PortalWorld
 from bench.pg_server import LEVERS
 from bench.run import HOST, LOGIN, Target, free_port, gql, load, server_cpu_seconds
 from bench.server import EMAIL, PASSWORD, ROWS, SLUG
@@ -52,6 +61,12 @@ POSTGRAPHILE = NODE_DIR / "node_modules" / ".bin" / "postgraphile"
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/portal_bench"
 BENCH_ROWS, OTHER_ROWS = 100, 900
 COUNTING_REQUESTS = 50
+IDLE_CPU_SECONDS = 0.01  # in 200 ms: a server below 5% of a CPU has no request left
+PORTAL_READS = (
+    f"service-only targets, the same process as `service`: {pg_portal.STAFF} staff with weekly "
+    f"availability, {pg_portal.CLIENTS} clients with portal accounts, "
+    f"{pg_portal.PENDING_FOR_CLINICIAN} pending requests for the clinician (bench/pg_portal.py)"
+)
 
 SERVICE_QUERY = (
     f"query LocationsBench {{ locations(first: {ROWS}) "
@@ -93,6 +108,9 @@ class Bench:
     server: Server
     what: str
     runs: list[dict[str, Any]] = field(default_factory=list)
+    # The portal's hot reads (bench/pg_portal.py): no PostGraphile or floor twin, their own rows.
+    service_only: bool = False
+    answered: list[dict[str, int]] = field(default_factory=list)
 
 
 # --- the database ------------------------------------------------------------------------------
@@ -125,8 +143,10 @@ async def _fresh_database(url: str) -> None:
         await conn.close()
 
 
-async def seed(url: str) -> str:
-    """Migrations, the bench agency (its champion signs in) and another; 1,000 locations."""
+async def seed(url: str, portal_reads: bool = True) -> tuple[str, PortalWorld | None]:
+    """Migrations, the bench agency (its champion signs in) and another; 1,000 locations; with
+    `portal_reads`, the data of the portal's hot reads in the bench agency (bench/pg_portal.py).
+    Returns the bench agency's id and who the hot reads sign in as."""
     from tortoise import Tortoise
 
     from app.db import migrate, tortoise_config
@@ -157,9 +177,10 @@ async def seed(url: str) -> str:
             for i in range(OTHER_ROWS)
         ]
         await Location.bulk_create(rows)
+        world = await pg_portal.seed_portal(agency, PASSWORD) if portal_reads else None
         conn = Tortoise.get_connection("default")
         await conn.execute_script("ANALYZE")
-        return str(agency.id)
+        return str(agency.id), world
     finally:
         await Tortoise.close_connections()
 
@@ -378,6 +399,45 @@ def benches(
     return found
 
 
+def portal_benches(service: Server, world: PortalWorld) -> list[Bench]:
+    """The portal's hot reads against the `service` process, each signed in as a real app is:
+    the client through portalLogin, the clinician through staffLogin."""
+    logins = pg_portal.login_variables(world, SLUG, PASSWORD)
+    portal = gql(service.base, pg_portal.PORTAL_LOGIN, logins["portal"])
+    staff = gql(service.base, pg_portal.STAFF_LOGIN, logins["staff"])
+    tokens = {
+        "portal": portal["portalLogin"]["session"]["token"],
+        "staff": staff["staffLogin"]["session"]["token"],
+    }
+    what = {
+        "portal_home": "a client's `portal(clientId)` home with every section on (portalLogin)",
+        "appointment_requests": "a clinician's pending `appointmentRequests` (staffLogin)",
+        "bookable_slots": "`bookableSlots` of the client's clinician at their location, "
+        "the next 7 days (portalLogin)",
+    }
+    found = []
+    for name, (query, variables, who) in pg_portal.requests(world).items():
+        headers = {"Authorization": f"Bearer {tokens[who]}", "Content-Type": "application/json"}
+        target = Target(name, "POST", "/graphql", _body(query, variables), headers)
+        found.append(Bench(target, service, what[name], service_only=True))
+    return found
+
+
+def check_answers(found: list[Bench]) -> None:
+    """Each hot read answers without errors and with something in every part it asks for."""
+    for b in found:
+        t = b.target
+        r = httpx.post(b.server.base + t.path, content=t.body, headers=t.extra_headers, timeout=30)
+        r.raise_for_status()
+        body = r.json()
+        if body.get("errors"):
+            raise SystemExit(f"{t.name}: {body['errors']}")
+        try:
+            b.answered.append(pg_portal.answer_size(t.name, body["data"]))
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from exc
+
+
 def rows_of(bench: Bench) -> list[tuple[str, str, str]]:
     t = bench.target
     r = httpx.request(
@@ -414,6 +474,7 @@ def check_same(found: list[Bench]) -> None:
 def count(bench: Bench) -> dict[str, Any]:
     """Round trips to PostgreSQL per request, by statement, over sequential requests."""
     t = bench.target
+    settle(bench.server)
     with httpx.Client(base_url=bench.server.base, timeout=10) as client:
         client.request(t.method, t.path, content=t.body or None, headers=t.extra_headers)
         bench.server.statements()
@@ -429,7 +490,24 @@ def count(bench: Bench) -> dict[str, Any]:
 # --- the run -----------------------------------------------------------------------------------
 
 
+def settle(server: Server, timeout: float = 20.0) -> None:
+    """Waits until the server has finished the requests wrk left in flight: wrk stops counting
+    at its deadline, but up to --connections requests are still being served, and the hot reads
+    take up to a second or two under load. Several targets share the `service` process, so
+    without this one target's tail would count as the next one's CPU and statements."""
+    pid = server.process.pid
+    deadline = time.monotonic() + timeout
+    before = server_cpu_seconds(pid)
+    while before is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        after = server_cpu_seconds(pid)
+        if after is None or after - before < IDLE_CPU_SECONDS:
+            return
+        before = after
+
+
 def one_run(b: Bench, url: str, seconds: float, connections: int, folder: Path) -> dict[str, Any]:
+    settle(b.server)
     db_before = database_cpu(url)
     cpu_before = server_cpu_seconds(b.server.process.pid)
     result = load(
@@ -451,7 +529,7 @@ def _median(values: list[float]) -> float:
 
 def summary(b: Bench) -> dict[str, Any]:
     runs = b.runs
-    return {
+    found = {
         "what": b.what,
         "endpoint": f"{b.target.method} {b.server.name}{b.target.path}",
         "rps_per_round": [r["rps"] for r in runs],
@@ -464,6 +542,10 @@ def summary(b: Bench) -> dict[str, Any]:
         "db_cpu_ms_per_request_median": _median([r["db_cpu_ms_per_request"] for r in runs]),
         "errors": sum(r["socket_errors"] + r["status_errors"] for r in runs),
     }
+    if b.service_only:
+        found["service_only"] = True
+        found["answered_before_after"] = b.answered
+    return found
 
 
 def ratios(results: dict[str, Any]) -> dict[str, float | None]:
@@ -505,9 +587,11 @@ def run(
     rounds: int,
     connections: int,
     levers: bool | list[str] = False,
+    portal_reads: bool = True,
 ) -> dict[str, Any]:
+    load_before = os.getloadavg()
     folder = Path(tempfile.mkdtemp(prefix="portal-pg-bench-"))
-    agency = asyncio.run(seed(url))
+    agency, world = asyncio.run(seed(url, portal_reads))
     skipped = postgraphile_available()
     servers: list[Server] = []
     try:
@@ -527,6 +611,9 @@ def run(
                 servers.append(variants[-1])
         found = benches(service, floor, graphile, agency, variants)
         check_same(found)
+        hot = portal_benches(service, world) if world is not None else []
+        check_answers(hot)
+        found += hot
         for b in found:  # warm-up: imports, caches, pools, prepared statements
             load(
                 b.server.base,
@@ -542,7 +629,8 @@ def run(
             order = found[r % len(found) :] + found[: r % len(found)]
             for b in order:
                 b.runs.append(one_run(b, url, seconds, connections, folder))
-        check_same(found)
+        check_same([b for b in found if not b.service_only])
+        check_answers(hot)
     finally:
         for s in servers:
             stop(s)
@@ -559,6 +647,8 @@ def run(
         "rows": f"{ROWS} of the bench agency's {BENCH_ROWS}, in a {BENCH_ROWS + OTHER_ROWS}-row "
         "location table",
         "postgraphile": skipped or "4 (bench/.node)",
+        "portal_reads": PORTAL_READS if portal_reads else "off (--no-portal-reads)",
+        "load_average_before_after": [round(x, 2) for x in (*load_before, *os.getloadavg())],
         "results": results,
         "ratios": ratios(results),
         "ratio_is": "req/s median over req/s median, same run, rounds interleaved; "
@@ -594,6 +684,13 @@ def main(argv: list[str] | None = None) -> None:
         choices=LEVERS,
         help="run this service with this one lever off too (repeatable; instead of --levers)",
     )
+    p.add_argument(
+        "--no-portal-reads",
+        dest="portal_reads",
+        action="store_false",
+        help="leave out the portal's hot reads (portal home, appointmentRequests, "
+        "bookableSlots), for a shorter run",
+    )
     args = p.parse_args(argv)
     if not (0 < args.seconds <= 60 and 0 < args.rounds <= 20 and 0 < args.connections <= 256):
         raise SystemExit("keep --seconds in (0, 60], --rounds in (0, 20], --connections (0, 256]")
@@ -608,6 +705,7 @@ def main(argv: list[str] | None = None) -> None:
                 args.rounds,
                 args.connections,
                 args.lever or args.levers,
+                args.portal_reads,
             ),
             indent=2,
         )
