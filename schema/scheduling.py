@@ -21,6 +21,7 @@ from models.enums import AppointmentMode
 from resolvers import availability as availability_logic
 from resolvers import scheduling as logic
 from schema.common import UserError, attempt, changes, expose, gid
+from schema.compiled import SAFE_TO_REPEAT
 from schema.permissions import IsStaff, SignedIn
 from schema.staff import Location, to_location
 
@@ -518,6 +519,7 @@ class Query:
         "FORBIDDEN for staff not on the care team or inactive. Without staffId: every "
         "care-team staff member at locationId who shows portal availability, ordered by start "
         "then staffId (each slot names its staffId); an unknown locationId is NOT_FOUND.",
+        metadata=SAFE_TO_REPEAT,
     )
     async def bookable_slots(
         self,
@@ -608,6 +610,7 @@ class Query:
         "clinician; all the agency's for the designated staff member "
         "(AppointmentSettings.notifiedStaffId) and for MANAGE_ALL_APPOINTMENTS), by start "
         "soonest first, at most 200.",
+        metadata=SAFE_TO_REPEAT,
     )
     async def appointment_requests(
         self,
