@@ -20,10 +20,12 @@ from resolvers.tenancy import get_scoped
 
 @dataclass(slots=True)
 class LocationItem:
-    """A row of the list: only the columns it shows (not frozen: a frozen __init__ costs a
-    setattr call per field, per row)."""
+    """A row of the list, shaped as the API's Location (the same attribute names, the id as its
+    opaque string), so schema/staff.py serves the rows as they are: a second object per row
+    was a tenth of the request's CPU. Not frozen: a frozen __init__ costs a setattr call per
+    field, per row."""
 
-    id: UUID
+    id: str
     name: str
     address: str
     time_zone: str
@@ -60,10 +62,10 @@ async def locations(agency_id: UUID, first: int | None, after: str | None) -> Pa
     sql = _list_sql(db.capabilities.dialect, bool(after))
     _, rows = await db.execute_query(sql, params)
     items = [
-        LocationItem(_uuid(r["id"]), r["name"], r["address"], r["time_zone"]) for r in rows[:size]
+        LocationItem(str(r["id"]), r["name"], r["address"], r["time_zone"]) for r in rows[:size]
     ]
-    more = len(rows) > size
-    return Page(items, encode_cursor(items[-1].id) if more and items else None)
+    more = len(rows) > size and bool(items)
+    return Page(items, encode_cursor(_uuid(rows[size - 1]["id"])) if more else None)
 
 
 def _uuid(value: Any) -> UUID:

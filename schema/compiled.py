@@ -47,6 +47,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     Undefined,
+    VariableNode,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path, is_awaitable
@@ -313,6 +314,8 @@ class RootField:
     nodes: list[FieldNode]
     complete: Complete
     direct: DirectCall | None
+    # The arguments when the document writes them all as literals: the same every request.
+    literal_args: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,10 +346,12 @@ class CompiledQuery:
         return data
 
     async def _resolve(self, root: RootField, variables: Any, context: Any) -> Any:
-        try:
-            args = get_argument_values(root.field_def, root.nodes[0], variables)
-        except GraphQLError as exc:
-            raise GiveUp from exc
+        args = root.literal_args
+        if args is None:
+            try:
+                args = get_argument_values(root.field_def, root.nodes[0], variables)
+            except GraphQLError as exc:
+                raise GiveUp from exc
         tracked: list[Awaitable[Any]] = []
         info = GraphQLResolveInfo(
             root.nodes[0].name.value,
@@ -376,6 +381,22 @@ class CompiledQuery:
         except Exception as exc:
             raise GiveUp from exc
         return value
+
+
+def _literal_args(field_def: GraphQLField, node: FieldNode) -> dict[str, Any] | None:
+    """The field's coerced arguments if no variable appears in them, else None. A fresh dict
+    per call is not needed: resolvers get them as keyword arguments."""
+    pending: list[Any] = [a.value for a in node.arguments or ()]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, VariableNode):
+            return None
+        pending.extend(getattr(value, "values", None) or ())  # lists
+        pending.extend(f.value for f in getattr(value, "fields", None) or ())  # objects
+    try:
+        return get_argument_values(field_def, node)
+    except GraphQLError as exc:
+        raise GiveUp from exc
 
 
 async def _gather(values: Sequence[Awaitable[Any]]) -> list[Any]:
@@ -424,7 +445,8 @@ def compile_query(
             raise GiveUp
         complete = compiler.completer(field_def.type, nodes)
         direct = direct_call(field_def, exception_handlers)
-        roots.append(RootField(response_name, field_def, nodes, complete, direct))
+        literal = _literal_args(field_def, nodes[0])
+        roots.append(RootField(response_name, field_def, nodes, complete, direct, literal))
     return CompiledQuery(schema, document, operation, fragments, tuple(roots), text_plan, max_chars)
 
 

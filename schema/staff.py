@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 from strawberry.permission import BasePermission
@@ -14,7 +14,6 @@ from models.enums import AppointmentNotification, Permission
 from resolvers import locations as locations_logic
 from resolvers import staff as logic
 from resolvers import staff_passwords as passwords
-from resolvers.locations import LocationItem
 from schema.common import UserError, attempt, changes, gid
 from schema.compiled import SAFE_TO_REPEAT
 from schema.pagination import After, First, Page
@@ -65,7 +64,7 @@ class Staff:
     )
 
 
-def to_location(row: LocationRow | LocationItem) -> Location:
+def to_location(row: LocationRow) -> Location:
     return Location(id=gid(row.id), name=row.name, address=row.address, time_zone=row.time_zone)
 
 
@@ -300,9 +299,9 @@ class Query:
     async def locations(
         self, info: Info, first: First = None, after: After = None
     ) -> Page[Location]:
-        work = locations_logic.locations(info.context.agency_id, first, after)
-        page = await work
-        return Page(items=[to_location(r) for r in page.items], next_cursor=page.next_cursor)
+        page = await locations_logic.locations(info.context.agency_id, first, after)
+        # The rows are shaped as Location already (resolvers/locations.py LocationItem).
+        return Page(items=cast(list[Location], page.items), next_cursor=page.next_cursor)
 
     @strawberry.field(
         permission_classes=_STAFF,
