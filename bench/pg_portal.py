@@ -30,7 +30,7 @@ from tortoise.models import Model
 
 # The same week as bench/slots_server.py: 50-minute slots, 10-minute breaks, 09:00-17:00 in
 # America/Chicago (the time zone of the bench agency's offices).
-from bench.slots_server import BREAK, DAY_END, DAY_START, LENGTH, ZONE, _slot_starts
+from bench.slots_server import BREAK, LENGTH, ZONE, _slot_starts, weekday_hours
 from models.accounts import PortalAccount
 from models.agency import Agency, Location
 from models.clients import CareTeamMember, Client
@@ -56,10 +56,8 @@ from models.scheduling import (
     Appointment,
     AppointmentRequest,
     AppointmentSource,
-    AvailabilityWindow,
     RequestStatus,
     SlotHold,
-    StaffSchedule,
 )
 from models.settings import PortalSettings
 from models.staff import Staff, StaffLocation
@@ -187,23 +185,7 @@ async def _staff(
         if i % 3 == 0
     ]
     await StaffLocation.bulk_create(links)
-    await StaffSchedule.bulk_create(
-        [StaffSchedule(agency=agency, staff_id=s.id, shown_in_portal=True) for s in staff]
-    )
-    await AvailabilityWindow.bulk_create(
-        [
-            AvailabilityWindow(
-                agency=agency,
-                staff_id=s.id,
-                location=main,
-                weekday=weekday,
-                start_minute=DAY_START,
-                end_minute=DAY_END,
-            )
-            for s in staff
-            for weekday in range(5)
-        ]
-    )
+    await weekday_hours(agency, staff, main)
     return staff
 
 

@@ -196,6 +196,27 @@ async def _empty_postgres(url: str) -> None:
         await conn.close()
 
 
+async def weekday_hours(agency: Any, staff: list[Any], location: Any) -> None:
+    """Each of `staff` shown in the portal, Monday to Friday DAY_START to DAY_END at `location`."""
+    await StaffSchedule.bulk_create(
+        [StaffSchedule(agency=agency, staff_id=s.id, shown_in_portal=True) for s in staff]
+    )
+    await AvailabilityWindow.bulk_create(
+        [
+            AvailabilityWindow(
+                agency=agency,
+                staff_id=s.id,
+                location=location,
+                weekday=weekday,
+                start_minute=DAY_START,
+                end_minute=DAY_END,
+            )
+            for s in staff
+            for weekday in range(5)
+        ]
+    )
+
+
 def _slot_starts(first: date, last: date) -> list[datetime]:
     """Every slot start of the weekdays first..last, local wall clock, as UTC instants."""
     starts = []
@@ -315,23 +336,7 @@ async def seed(database_url: str) -> dict[str, Any]:
         await StaffLocation.bulk_create(
             [StaffLocation(staff_id=s.id, location=location, is_default=True) for s in staff]
         )
-        await StaffSchedule.bulk_create(
-            [StaffSchedule(agency=agency, staff_id=s.id, shown_in_portal=True) for s in staff]
-        )
-        await AvailabilityWindow.bulk_create(
-            [
-                AvailabilityWindow(
-                    agency=agency,
-                    staff_id=s.id,
-                    location=location,
-                    weekday=weekday,
-                    start_minute=DAY_START,
-                    end_minute=DAY_END,
-                )
-                for s in staff
-                for weekday in range(5)
-            ]
-        )
+        await weekday_hours(agency, staff, location)
         client = await Client.create(agency=agency, first_name="Bench", last_name="Client")
         await CareTeamMember.bulk_create(
             [CareTeamMember(client=client, staff_id=s.id) for s in staff]
