@@ -113,6 +113,24 @@ def _redacted(error: GraphQLError) -> GraphQLError:
     )
 
 
+def _coded(error: GraphQLError) -> GraphQLError:
+    """A request error with `extensions.code` as the logs name it (GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT for a variable that does not coerce), so apps
+    can branch on a code for every error. A new error: validation verdicts are cached and
+    shared by every request of that text."""
+    if (error.extensions or {}).get("code"):
+        return error
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions={**(error.extensions or {}), "code": _code(error)},
+    )
+
+
 class PortalErrors(MaskErrors):
     """Auth failures become UNAUTHENTICATED / FORBIDDEN, refused query arguments
     BAD_USER_INPUT, a database outage SERVICE_UNAVAILABLE; request errors stay readable (in
@@ -134,7 +152,7 @@ class PortalErrors(MaskErrors):
                 masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
                 processed.append(masked)
             else:
-                processed.append(_redacted(error) if self.production else error)
+                processed.append(_coded(_redacted(error) if self.production else error))
         return processed
 
     def _process_result(self, result: object) -> None:

@@ -149,3 +149,21 @@ async def test_a_refused_cors_preflight_is_json(http: httpx.AsyncClient) -> None
     response = await http.options("/graphql", headers=headers)
     _refusal(response, 400, "BAD_REQUEST")
     assert "evil" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "code"),
+    [
+        ("{ locations { items { id }", {}, "GRAPHQL_PARSE_FAILED"),
+        ("{ locations { items { nope } } }", {}, "GRAPHQL_VALIDATION_FAILED"),
+        ("query ($n: Int) { locations(first: $n) { nextCursor } }", {"n": "two"}, "BAD_USER_INPUT"),
+        ("query ($n: Int!) { locations(first: $n) { nextCursor } }", {}, "BAD_USER_INPUT"),
+    ],
+)
+async def test_every_request_error_names_its_code(
+    http: httpx.AsyncClient, query: str, variables: dict[str, Any], code: str
+) -> None:
+    """Apps branch on extensions.code; syntax, validation and variable errors carry one too."""
+    answer = await http.post("/graphql", json={"query": query, "variables": variables})
+    errors = answer.json()["errors"]
+    assert [e["extensions"]["code"] for e in errors] == [code]
