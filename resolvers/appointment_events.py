@@ -183,3 +183,17 @@ async def client_name(update: AppointmentUpdate) -> str | None:
         return None
     client = await _shared(update.event, key, query.first)
     return f"{client.first_name} {client.last_name}" if client else None
+
+
+def shared_contents(update: AppointmentUpdate) -> Hashable:
+    """What the event's plain fields (kind, clientId, request, appointment) are built from: the
+    kind, the client and the rows `_read` found, which depend on nothing but the event and the
+    viewer's agency (the rows are read once per event and agency, and shared). The rows by
+    identity: whoever keeps this key must keep the update alive with it."""
+    return (
+        update.viewer.agency_id,
+        update.kind,
+        update.client_id,
+        id(update.request),
+        id(update.appointment),
+    )
