@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -30,7 +31,7 @@ from models.enums import Permission
 from models.scheduling import Appointment, AppointmentRequest
 from models.settings import PortalSettings
 from resolvers import access, events
-from resolvers.clients import sees_all_clients, visible_clients
+from resolvers.clients import care_team, sees_all_clients
 from resolvers.events import Event
 from resolvers.principal import Caller, Principal
 from resolvers.scheduling import EventKind, agency_channel, client_channel
@@ -169,19 +170,26 @@ async def _portal_sees(viewer: Principal, update: AppointmentUpdate) -> bool:
 
 async def client_name(update: AppointmentUpdate) -> str | None:
     """The client's name if the viewer may see that client (staff: the clients they see in the
-    Client Portal Manager's rule; portal users: their own clients), else None."""
+    Client Portal Manager's rule; portal users: their own clients), else None. What is read is
+    the same for every viewer (the client's row, its care team), so it is read once per event."""
     viewer = update.viewer
-    if viewer.is_staff and not sees_all_clients(viewer):
-        # Care-team staff: the answer depends on whose team this is.
-        key: Hashable = ("client", viewer.agency_id, viewer.staff_id, update.client_id)
-        query = visible_clients(viewer).filter(id=update.client_id)
-    elif viewer.is_staff or update.client_id in viewer.client_ids:
-        # Staff who see every client, and the client's own portal users: the agency's row.
-        key = ("client", viewer.agency_id, None, update.client_id)
-        query = scoped(Client, viewer.agency_id, id=update.client_id)
-    else:
+    if not (viewer.is_staff or update.client_id in viewer.client_ids):
         return None
-    client = await _shared(update.event, key, query.first)
+    if viewer.is_staff and not sees_all_clients(viewer):
+        # Care-team staff (visible_clients' rule): only the clients whose team they are in.
+        team = await _shared(
+            update.event, ("care team", update.client_id), partial(care_team, update.client_id)
+        )
+        if viewer.staff_id not in team:
+            return None
+    # Staff who see every client or are on its team, and the client's own portal users: the
+    # agency's row.
+    agency_id, client_id = viewer.agency_id, update.client_id
+    client = await _shared(
+        update.event,
+        ("client", agency_id, client_id),
+        lambda: scoped(Client, agency_id, id=client_id).first(),
+    )
     return f"{client.first_name} {client.last_name}" if client else None
 
 
