@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Iterator
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from graphql import parse
@@ -19,11 +20,13 @@ from models.enums import Permission
 from models.scheduling import Appointment, AppointmentSource
 from models.staff import Staff
 from resolvers import events
+from resolvers.appointment_events import AppointmentUpdate, shared_contents
 from resolvers.clock import now
-from resolvers.principal import Caller
+from resolvers.principal import Caller, Principal
 from resolvers.scheduling import EventKind, agency_channel, client_channel
 from resolvers.sessions import check_session, open_session, revoke
 from schema import build_schema, shared_payloads
+from schema.appointment_events import to_event
 from schema.errors import PortalSchema
 from tests.factories import World, make_staff, make_world
 
@@ -179,31 +182,50 @@ async def test_the_shared_payloads_are_those_each_subscriber_gets_on_its_own(
     world = await make_world()
     schema = build_schema(settings)
     streams = await _viewers(world, settings, schema)
-    first = await _book(world, world.clinician, 4)
-    second = await _book(world, world.clinician, 5)
+    appointment = await _book(world, world.clinician, 4)
     try:
-        shared = await _hear(world, streams, first)
+        # The same booking announced twice: shared, then each subscriber on its own.
+        shared = await _hear(world, streams, appointment)
         shared_payloads.ENABLED = False
         try:
-            alone = await _hear(world, streams, second)
+            alone = await _hear(world, streams, appointment)
         finally:
             shared_payloads.ENABLED = True
     finally:
         await _close(streams)
     assert len({id(result.data) for result in alone}) == len(alone)
     assert len({id(result.data) for result in shared}) < len(shared)
-    assert _apart_from_the_appointment(shared) == _apart_from_the_appointment(alone)
+    assert _payloads(shared) == _payloads(alone)
 
 
-def _apart_from_the_appointment(results: list[Any]) -> list[dict[str, Any]]:
-    """The payloads with the appointment's own id and times left out (two bookings)."""
-    same = []
-    for payload in _payloads(results):
-        appointment = {
-            k: v for k, v in payload["appointment"].items() if k not in {"id", "start", "end"}
-        }
-        same.append({**payload, "appointment": appointment})
-    return same
+def test_an_events_plain_fields_do_not_depend_on_the_viewer() -> None:
+    """What `shared_as` promises: `to_event` builds every field but clientName from the
+    update's contents alone, so viewers as different as can be get equal fields."""
+    agency_id, client_id = uuid4(), uuid4()
+    appointment = Appointment(
+        id=uuid4(),
+        agency_id=agency_id,
+        client_id=client_id,
+        staff_id=uuid4(),
+        location_id=uuid4(),
+        starts_at=now(),
+        ends_at=now() + timedelta(minutes=50),
+        source=AppointmentSource.STAFF,
+    )
+    viewers = [
+        Principal(agency_id, uuid4(), staff_id=uuid4(), permissions=frozenset(Permission)),
+        Principal(agency_id, uuid4(), staff_id=uuid4()),
+        Principal(agency_id, uuid4(), account_id=uuid4(), client_ids=frozenset({client_id})),
+    ]
+    seen = [
+        to_event(
+            AppointmentUpdate(EventKind.APPOINTMENT_BOOKED, viewer, client_id, None, appointment)
+        )
+        for viewer in viewers
+    ]
+    assert len({shared_contents(event.update) for event in seen}) == 1
+    fields = [{k: v for k, v in vars(event).items() if k != "update"} for event in seen]
+    assert fields[0] == fields[1] == fields[2]
 
 
 async def test_a_subscriber_whose_session_ends_between_events_hears_nothing_more(
