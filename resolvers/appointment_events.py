@@ -12,9 +12,10 @@ batched (resolvers/sessions.py `recheck_for`): every subscriber of one event in 
 shares one read of the sessions, still made after the event arrived.
 
 What is the same for every subscriber of a process (the changed rows, the agency's settings,
-a client's name for viewers who see the same clients) is read once per event and shared
-(`_shared`): one event reaching a thousand dashboards costs a handful of queries, not a
-thousand of each.
+the client's row and care team) is read once per event and shared (`_shared`): one event
+reaching a thousand dashboards costs a handful of queries, not a thousand of each. The payload
+built from them is executed once per group of subscribers who get the same one
+(schema/shared_payloads.py; `shared_contents` says what the plain fields depend on).
 """
 
 from __future__ import annotations
