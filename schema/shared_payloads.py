@@ -227,10 +227,11 @@ def plan(
 
 
 class Plans:
-    """The plan per operation node, remembered while the node is (the key holds it)."""
+    """The plan per (schema, operation node), remembered while the node is (the entry holds
+    both, so their ids stay theirs)."""
 
     def __init__(self) -> None:
-        self.known: dict[int, tuple[OperationDefinitionNode, tuple[ViewerKey, ...] | None]] = {}
+        self.known: dict[tuple[int, int], tuple[Any, tuple[ViewerKey, ...] | None]] = {}
 
     def get(
         self,
@@ -238,13 +239,14 @@ class Plans:
         operation: OperationDefinitionNode,
         fragments: dict[str, FragmentDefinitionNode],
     ) -> tuple[ViewerKey, ...] | None:
-        found = self.known.get(id(operation))
-        if found is not None and found[0] is operation:
+        key = (id(schema), id(operation))
+        found = self.known.get(key)
+        if found is not None and found[0][0] is schema and found[0][1] is operation:
             return found[1]
         if len(self.known) >= PLAN_CACHE_SIZE:
             self.known.clear()
         made = plan(schema, operation, fragments)
-        self.known[id(operation)] = (operation, made)
+        self.known[key] = ((schema, operation), made)
         return made
 
 
