@@ -99,11 +99,15 @@ def server_options(settings: Settings) -> dict[str, Any]:
     """What every uvicorn serving this app sets (the CLI and the live-server tests): a WebSocket
     message is held to the same limit as a request body (uvicorn's own default is 16 MiB), and
     X-Forwarded-For is believed only from FORWARDED_ALLOW_IPS (uvicorn's own default believes
-    anyone on 127.0.0.1, so any local caller could pick its address)."""
+    anyone on 127.0.0.1, so any local caller could pick its address). WebSocket messages are not
+    compressed (permessage-deflate refused): ours are a few hundred bytes of JSON, and one event
+    reaching a thousand sockets was compressing it a thousand times, each socket keeping its
+    own zlib state in memory (bench/PROCESSES.md)."""
     trusted = settings.forwarded_allow_ips.strip()
     return {
         "ws": "websockets-sansio",
         "ws_max_size": settings.max_body_bytes,
+        "ws_per_message_deflate": False,
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted,
     }

@@ -12,9 +12,10 @@ batched (resolvers/sessions.py `recheck_for`): every subscriber of one event in 
 shares one read of the sessions, still made after the event arrived.
 
 What is the same for every subscriber of a process (the changed rows, the agency's settings,
-a client's name for viewers who see the same clients) is read once per event and shared
-(`_shared`): one event reaching a thousand dashboards costs a handful of queries, not a
-thousand of each.
+the client's row and care team) is read once per event and shared (`_shared`): one event
+reaching a thousand dashboards costs a handful of queries, not a thousand of each. The payload
+built from them is executed once per group of subscribers who get the same one
+(schema/shared_payloads.py; `shared_contents` says what the plain fields depend on).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -30,7 +32,7 @@ from models.enums import Permission
 from models.scheduling import Appointment, AppointmentRequest
 from models.settings import PortalSettings
 from resolvers import access, events
-from resolvers.clients import sees_all_clients, visible_clients
+from resolvers.clients import care_team, sees_all_clients
 from resolvers.events import Event
 from resolvers.principal import Caller, Principal
 from resolvers.scheduling import EventKind, agency_channel, client_channel
@@ -169,17 +171,38 @@ async def _portal_sees(viewer: Principal, update: AppointmentUpdate) -> bool:
 
 async def client_name(update: AppointmentUpdate) -> str | None:
     """The client's name if the viewer may see that client (staff: the clients they see in the
-    Client Portal Manager's rule; portal users: their own clients), else None."""
+    Client Portal Manager's rule; portal users: their own clients), else None. What is read is
+    the same for every viewer (the client's row, its care team), so it is read once per event."""
     viewer = update.viewer
-    if viewer.is_staff and not sees_all_clients(viewer):
-        # Care-team staff: the answer depends on whose team this is.
-        key: Hashable = ("client", viewer.agency_id, viewer.staff_id, update.client_id)
-        query = visible_clients(viewer).filter(id=update.client_id)
-    elif viewer.is_staff or update.client_id in viewer.client_ids:
-        # Staff who see every client, and the client's own portal users: the agency's row.
-        key = ("client", viewer.agency_id, None, update.client_id)
-        query = scoped(Client, viewer.agency_id, id=update.client_id)
-    else:
+    if not (viewer.is_staff or update.client_id in viewer.client_ids):
         return None
-    client = await _shared(update.event, key, query.first)
+    if viewer.is_staff and not sees_all_clients(viewer):
+        # Care-team staff (visible_clients' rule): only the clients whose team they are in.
+        team = await _shared(
+            update.event, ("care team", update.client_id), partial(care_team, update.client_id)
+        )
+        if viewer.staff_id not in team:
+            return None
+    # Staff who see every client or are on its team, and the client's own portal users: the
+    # agency's row.
+    agency_id, client_id = viewer.agency_id, update.client_id
+    client = await _shared(
+        update.event,
+        ("client", agency_id, client_id),
+        lambda: scoped(Client, agency_id, id=client_id).first(),
+    )
     return f"{client.first_name} {client.last_name}" if client else None
+
+
+def shared_contents(update: AppointmentUpdate) -> Hashable:
+    """What the event's plain fields (kind, clientId, request, appointment) are built from: the
+    kind, the client and the rows `_read` found, which depend on nothing but the event and the
+    viewer's agency (the rows are read once per event and agency, and shared). The rows by
+    identity: whoever keeps this key must keep the update alive with it."""
+    return (
+        update.viewer.agency_id,
+        update.kind,
+        update.client_id,
+        id(update.request),
+        id(update.appointment),
+    )

@@ -77,6 +77,15 @@ def visible_clients(principal: Principal) -> QuerySet[Client]:
     return query.filter(id__in=Subquery(teams))
 
 
+async def care_team(client_id: UUID) -> frozenset[UUID]:
+    """The staff on a client's care team: `visible_clients` for a staff member who does not
+    see every client is "the agency's clients whose care team they are in", so such a viewer
+    sees the agency's client row exactly when their id is in this set. One read answers it for
+    every viewer (resolvers/appointment_events.py shares it per event)."""
+    rows = await CareTeamMember.filter(client_id=client_id).values_list("staff_id", flat=True)
+    return frozenset(UUID(str(staff_id)) for staff_id in rows)
+
+
 async def manager(caller: Caller, action: str) -> Principal:
     """Staff who may create and change clients and representatives; anyone else is refused."""
     principal = access.signed_in(caller)

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from uuid import UUID
 
 from tortoise import connections
@@ -64,7 +64,7 @@ async def usable_link(model: type[L], token: str) -> L | None:
     return link
 
 
-def _expiry(session: Session, timeouts: Timeouts) -> datetime:
+def _expiry(session: Session | _SessionRow, timeouts: Timeouts) -> datetime:
     return min(session.last_seen_at + timeouts.idle, session.expires_at)
 
 
@@ -193,23 +193,38 @@ class _RecheckBatch:
         return await recheck_many(self._ids, self.timeouts)
 
 
+class _SessionRow(NamedTuple):
+    """What a re-check needs of a session, read as plain values (no model objects: a batch
+    reads one row per subscriber of the process, for every event)."""
+
+    id: UUID
+    agency_id: UUID
+    staff_id: UUID | None
+    account_id: UUID | None
+    last_seen_at: datetime
+    expires_at: datetime
+
+
+class _StaffRow(NamedTuple):
+    id: UUID
+    is_active: bool
+    permissions: list[str]
+
+
 async def recheck_many(session_ids: Collection[UUID], timeouts: Timeouts) -> dict[UUID, Principal]:
     """`recheck` for many sessions in a few queries: the principal of each session still live,
     by session id (a session that ended, lapsed or whose person was deactivated is absent)."""
     current = now()
-    sessions = [
-        s
-        for s in await Session.filter(id__in=list(session_ids), revoked_at=None)
-        if current < _expiry(s, timeouts)
-    ]
+    rows = await Session.filter(id__in=list(session_ids), revoked_at=None).values_list(
+        *_SessionRow._fields
+    )
+    sessions = [s for s in map(_SessionRow._make, rows) if current < _expiry(s, timeouts)]
     staff_ids = {s.staff_id for s in sessions if s.staff_id is not None}
     account_ids = {s.account_id for s in sessions if s.staff_id is None and s.account_id}
     staff = (
         {
-            st.id: st
-            for st in await Staff.filter(id__in=list(staff_ids)).only(
-                "id", "is_active", "permissions"
-            )
+            row[0]: _StaffRow._make(row)
+            for row in await Staff.filter(id__in=list(staff_ids)).values_list(*_StaffRow._fields)
         }
         if staff_ids
         else {}
@@ -275,7 +290,9 @@ async def _staff_principal(session: Session) -> Principal | None:
     return _staff_principal_of(session, staff)
 
 
-def _staff_principal_of(session: Session, staff: Staff | None) -> Principal | None:
+def _staff_principal_of(
+    session: Session | _SessionRow, staff: Staff | _StaffRow | None
+) -> Principal | None:
     if staff is None or not staff.is_active:
         return None
     return Principal(
@@ -298,7 +315,7 @@ async def _portal_principal(session: Session) -> Principal | None:
 
 
 def _portal_principal_of(
-    session: Session, account: PortalAccount | None, client_ids: frozenset[UUID]
+    session: Session | _SessionRow, account: PortalAccount | None, client_ids: frozenset[UUID]
 ) -> Principal | None:
     if account is None or not account.is_active:
         return None

@@ -4,8 +4,8 @@ portal. Who hears what is decided per event in resolvers/appointment_events.py."
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from typing import TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -18,6 +18,7 @@ from resolvers.errors import Forbidden, NotAuthenticated
 from resolvers.scheduling import EventKind
 from schema.common import gid
 from schema.scheduling import Appointment, AppointmentRequest, to_appointment, to_request
+from schema.shared_payloads import shared_by
 
 log = logging.getLogger("portal.subscriptions")
 U = TypeVar("U")
@@ -62,10 +63,20 @@ class AppointmentEvent:
     @strawberry.field(
         description="The client's name, or null when the viewer may not see that client's "
         "record (staff not on the client's care team, without VIEW_ALL_CLIENTS or "
-        "MANAGE_PORTAL_ACCESS; checked at delivery)."
+        "MANAGE_PORTAL_ACCESS; checked at delivery).",
+        # What this viewer is given is the only thing it depends on (see shared_as).
+        metadata=shared_by(lambda event: logic.client_name(event.update)),
     )
     async def client_name(self) -> str | None:
         return await logic.client_name(self.update)
+
+    def shared_as(self) -> tuple[dict[Any, Any], Hashable] | None:
+        """For schema/shared_payloads.py: subscribers of one event whose viewers share these
+        contents (and, if selected, the client's name) get the same payload, executed once.
+        The other fields are plain attributes built by `to_event` from these contents alone."""
+        if self.update.event is None:
+            return None
+        return self.update.event.reads, logic.shared_contents(self.update)
 
 
 def to_event(update: AppointmentUpdate) -> AppointmentEvent:

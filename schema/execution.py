@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
 from graphql import (
@@ -41,6 +41,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.field import StrawberryField
 
 from app.settings import Settings
+from schema import shared_payloads
 
 # Distinct query texts remembered; bounded so unique texts cannot grow memory without limit.
 DOCUMENT_CACHE_SIZE = 1024
@@ -347,9 +348,11 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
-        self.leaf_fast_path = LEAF_FAST_PATH and (
+        # No resolve middleware: what a field resolves to is the resolver's answer alone.
+        self.leaf_fast_path_allowed = (
             manager is None or manager.get_field_resolver(_identity) is _identity
         )
+        self.leaf_fast_path = LEAF_FAST_PATH and self.leaf_fast_path_allowed
 
     @staticmethod
     def _plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[Any] | None:
@@ -431,6 +434,20 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
             return rows
         return super().complete_iterable_value(
             item_type, field_details_list, info, path, items, position_context
+        )
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """A subscription event's payload once per group of subscribers of the event in this
+        process (schema/shared_payloads.py); anything else as graphql-core does it."""
+        if not (self.leaf_fast_path_allowed and shared_payloads.shareable(self.root_value)):
+            return super().execute_operation(serially)
+        return shared_payloads.execute(
+            self.root_value,
+            self.schema,
+            self.operation,
+            self.fragment_definitions,
+            self.variable_values.coerced,
+            partial(super().execute_operation, serially),
         )
 
     def execute_fields(
