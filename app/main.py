@@ -13,6 +13,7 @@ from urllib.parse import quote
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, StarletteRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
+from graphql import GraphQLError, OperationDefinitionNode
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -114,7 +115,7 @@ class PortalGraphQL(GraphQL[Context, None]):
             return None, None
         if _media_type(request.headers.get("content-type", "")) != "application/json":
             return None, None
-        data = refusals.request_data(self.parse_json(await request.body()), self.max_text_chars)
+        data = self._request_data(self.parse_json(await request.body()))
         # The normal path takes it from here instead of parsing the body again.
         request.scope[_REQUEST_DATA] = data
         plan = compiled.get(data.query, data.operation_name)
@@ -147,7 +148,25 @@ class PortalGraphQL(GraphQL[Context, None]):
             data = await self.parse_multipart(request)
         else:
             raise refused(415, refusals.GENERIC[415])
-        return refusals.request_data(data, self.settings.max_text_chars)
+        return self._request_data(data)
+
+    def _request_data(self, data: object) -> GraphQLRequestData:
+        """refusals.request_data, and a document of several operations without operationName
+        refused as README says: strawberry would otherwise run the first one (a mutation
+        too) where the spec asks for a request error."""
+        found = refusals.request_data(data, self.max_text_chars)
+        documents = getattr(self.schema, "documents", None)
+        if found.operation_name is None and found.query and documents is not None:
+            try:
+                document = documents.parse(found.query)
+            except GraphQLError:
+                return found  # strawberry reports the syntax error as it always has
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                raise refused(
+                    400, "The document has several operations: name one in operationName."
+                )
+        return found
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

@@ -20,7 +20,14 @@ async def refuse(caller: Caller, action: str) -> Forbidden:
     """Records the refusal (once per request and action) and returns the error to raise."""
     if action not in caller.refused:
         caller.refused.add(action)
-        await audit.record(caller, action, outcome=AuditOutcome.DENIED)
+        try:
+            await audit.record(caller, action, outcome=AuditOutcome.DENIED)
+        except BaseException:
+            # Not recorded (the database is away): the request fails with that error, and a
+            # second meeting of this refusal (the normal path after the compiled one gave up)
+            # must try the record again, not answer FORBIDDEN with no DENIED row.
+            caller.refused.discard(action)
+            raise
     return Forbidden()
 
 
