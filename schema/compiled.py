@@ -67,7 +67,7 @@ from schema.text_rule import check_request, make_plan
 # path may run it and, when that run does not end happily, the normal path may run it again.
 SAFE_TO_REPEAT = {"portal.safe_to_repeat": True}
 # Distinct (query text, operation name) pairs remembered, as schema/execution.py's documents.
-PLAN_CACHE_SIZE = 1024
+PLAN_CACHE_SIZE = 256
 # Tests turn these off to compare answers with the normal path and with strawberry's call.
 ENABLED = True
 DIRECT_CALLS = True

@@ -44,11 +44,14 @@ from app.settings import Settings
 from schema import shared_payloads
 
 # Distinct query texts remembered; bounded so unique texts cannot grow memory without limit.
-DOCUMENT_CACHE_SIZE = 1024
+# A parsed and validated document of ~1,000 tokens (what the token limit allows) holds about
+# 400 KB, so 256 of them stay near 100 MB, where 1,024 let anyone grow a process by ~700 MB
+# with distinct texts. An app sends a few dozen distinct operations.
+DOCUMENT_CACHE_SIZE = 256
 T = TypeVar("T")
 # Only texts up to this long are remembered (real operations are a few KB; the standard
 # introspection query about 3 KB): a body may hold a 1 MiB comment or string that parses, and
-# 1,024 of those would keep a GiB alive. Longer texts are parsed and validated per request.
+# 256 of those would keep 256 MB alive. Longer texts are parsed and validated per request.
 CACHEABLE_CHARS = 32_768
 
 

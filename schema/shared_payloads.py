@@ -62,7 +62,7 @@ SHARED_BY = "portal.shared_by"
 # Tests turn this off to compare the shared answers with each subscriber's own.
 ENABLED = True
 # Operations whose plan is remembered; bounded like the document cache it follows.
-PLAN_CACHE_SIZE = 1024
+PLAN_CACHE_SIZE = 256
 _DIRECTIVES = frozenset({"skip", "include"})
 
 ViewerKey = Callable[[Any], Any]

@@ -56,7 +56,7 @@ TIGHTER_CAPS: dict[str, int] = {
 }
 MAX_REPORTED = 10
 # Query texts whose plan is remembered; bounded so unique texts cannot grow memory.
-PLAN_CACHE_SIZE = 1024
+PLAN_CACHE_SIZE = 256
 
 _INVALID = re.compile("[\x00\ud800-\udfff]")
 
