@@ -120,6 +120,11 @@ def _coded(error: GraphQLError) -> GraphQLError:
     shared by every request of that text."""
     if (error.extensions or {}).get("code"):
         return error
+    if type(error) is not GraphQLError:
+        # A subclass (a syntax error) is made per request, never cached, and its class is
+        # what tells strawberry's socket handler to close: kept, the code added in place.
+        error.extensions = {**(error.extensions or {}), "code": _code(error)}
+        return error
     return GraphQLError(
         error.message,
         nodes=error.nodes,
