@@ -25,6 +25,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
+    InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     Undefined,
@@ -263,6 +264,82 @@ def aliases_rule(max_aliases: int) -> type[ASTValidationRule]:
     return AliasLimit
 
 
+# How often one response name may be selected in one selection set, counting the fields that
+# fragments spread into it: fragment-heavy apps repeat `id` in each fragment, never this often.
+MAX_REPEATED_FIELD = 50
+REPEATED_FIELD = GraphQLError(
+    f"A field is selected more than {MAX_REPEATED_FIELD} times under one name in one selection "
+    "(fragments included): select it once.",
+    extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+)
+
+
+Own = tuple[dict[str, int], list[str]]
+
+
+class _Repeats:
+    """The most times one response name is selected in any selection set of a document,
+    counting what fragments bring in, each fragment once per set (as graphql-core collects
+    fields: a fragment spread again adds nothing). Each fragment is read once."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = _fragments(document)
+        self.known: dict[str, Own] = {}
+        self.entered: set[str] = set()  # a cycle adds nothing; validation refuses it
+        self.most = 0
+
+    def own(self, selection_set: SelectionSetNode | None) -> Own:
+        """The names selected in the set itself and its inline fragments, with counts, and the
+        fragments it spreads; the nested sets are measured on the way."""
+        counts: dict[str, int] = {}
+        spreads: list[str] = []
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                name = (selection.alias or selection.name).value
+                counts[name] = counts.get(name, 0) + 1
+                if selection.selection_set is not None:
+                    self.measure(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                spreads.append(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                inner, more = self.own(selection.selection_set)
+                for name, count in inner.items():
+                    counts[name] = counts.get(name, 0) + count
+                spreads += more
+        return counts, spreads
+
+    def measure(self, selection_set: SelectionSetNode) -> None:
+        counts, pending = self.own(selection_set)
+        seen: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            inner, more = self._fragment(name)
+            for field, count in inner.items():
+                counts[field] = counts.get(field, 0) + count
+            pending += more
+        self.most = max([self.most, *counts.values()])
+
+    def _fragment(self, name: str) -> Own:
+        if name not in self.known:
+            fragment = self.fragments.get(name)
+            if fragment is None or name in self.entered:
+                return {}, []
+            self.entered.add(name)
+            self.known[name] = self.own(fragment.selection_set)
+        return self.known[name]
+
+
+def most_repeated(document: DocumentNode) -> int:
+    repeats = _Repeats(document)
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            repeats.measure(definition.selection_set)
+    return repeats.most
+
+
 def introspects(document: DocumentNode) -> bool:
     """Whether the document reads `__schema` or `__type` anywhere (`__typename` is plain data
     every client may ask for). Only asked of valid documents, which use all their fragments."""
@@ -303,8 +380,13 @@ def cached_documents(
         return parse(query, max_tokens=config.max_tokens)
 
     def validate_text(query: str) -> tuple[GraphQLError, ...]:
+        document = parse_document(query)
+        # Before the rules: graphql-core's overlapping-fields rule compares every two fields of
+        # one name in a selection, so 240 of them took ~1 s of CPU, from anyone.
+        if most_repeated(document) > MAX_REPEATED_FIELD:
+            return (REPEATED_FIELD,)
         # validate_document adds strawberry's own rules (oneOf, Maybe), as strawberry would.
-        return tuple(validate_document(graphql_schema(), parse_document(query), rules))
+        return tuple(validate_document(graphql_schema(), document, rules))
 
     def introspects_text(query: str) -> bool:
         return introspects(parse_document(query))
