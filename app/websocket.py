@@ -32,6 +32,7 @@ from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
 from typing import Any
 
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -55,6 +56,7 @@ FORBIDDEN = (4403, "Forbidden")
 # The session could not be checked (database away): the client should reconnect, not sign in.
 UNAVAILABLE = (1011, "Session check failed")
 INVALID_MESSAGE = (4400, "Invalid subscribe message")
+SEVERAL_OPERATIONS = "The document has several operations: name one in operationName."
 # Wake a moment after the session lapses, not a moment before.
 _LAPSE_MARGIN_SECONDS = 0.05
 
@@ -198,7 +200,9 @@ class SessionSocket(BaseGraphQLTransportWSHandler[Context, None]):
                 await self._close(*INVALID_MESSAGE)
                 return
             if message["id"] not in self.operations and not (
-                await self._text_ok(message) and await self._session_ok()
+                await self._text_ok(message)
+                and await self._one_operation(message)
+                and await self._session_ok()
             ):
                 return
         await super().handle_subscribe(message)
@@ -214,6 +218,27 @@ class SessionSocket(BaseGraphQLTransportWSHandler[Context, None]):
             errors = [problem.as_error().formatted for problem in problems]
             await self.send_message({"id": message["id"], "type": "error", "payload": errors})
         return not problems
+
+    async def _one_operation(self, message: SubscribeMessage) -> bool:
+        """False (after answering the operation with an error message) for a document of
+        several operations without operationName: strawberry would run the first one, a
+        mutation too, where the spec asks for a request error (as over HTTP)."""
+        payload = message["payload"]
+        documents = getattr(self.schema, "documents", None)
+        if payload.get("operationName") is not None or documents is None:
+            return True
+        try:
+            document = documents.parse(payload["query"])
+        except GraphQLError:
+            return True  # strawberry reports the syntax error as it always has
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if len(operations) < 2:
+            return True
+        error = GraphQLError(SEVERAL_OPERATIONS, extensions={"code": "BAD_REQUEST"})
+        await self.send_message(
+            {"id": message["id"], "type": "error", "payload": [error.formatted]}
+        )
+        return False
 
     async def _session_ok(self) -> bool:
         try:

@@ -569,3 +569,21 @@ async def test_a_token_that_breaks_the_text_rule_closes_the_socket_4401_at_init(
     # A lone surrogate could not even be hashed: the socket dropped without a close frame.
     for token in ("\ud800", "a\x00b", "a" * 5000):
         assert await refused_at_init(server, token) == (4401, "Unauthorized")
+
+
+async def test_several_operations_without_a_name_run_nothing_over_a_socket(
+    server: str, web: Api
+) -> None:
+    """As over HTTP: which operation is meant is not guessed, so the logout never runs."""
+    world = await make_world()
+    token = await web.staff_token(world.agency, "champion@a.test")
+    both = "mutation B { logout { ok } } query A { __typename }"
+    async with GqlSocket.opened(server, bearer(token)) as sock:
+        await sock.acknowledged()
+        op_id = await sock.send(both)
+        refused = await sock.receive()
+        # The socket stays open and still answers.
+        assert (await sock.execute(VIEWER))["data"]["viewer"]
+    assert refused["id"] == op_id and refused["type"] == "error", refused
+    assert refused["payload"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert await web.data(VIEWER, token=token)  # still signed in
