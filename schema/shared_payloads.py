@@ -122,12 +122,15 @@ def _fields(
     parent: GraphQLObjectType,
     selection_set: SelectionSetNode | None,
     fragments: dict[str, FragmentDefinitionNode],
-    entered: frozenset[str] = frozenset(),
+    visited: set[str] | None = None,
 ) -> Iterator[FieldNode]:
     """Every field node that may be selected on `parent` (@skip and @include count as
-    selected: a key too wide only shares less)."""
+    selected: a key too wide only shares less). As the spec's CollectFields, a fragment
+    spread again adds nothing: walking it at every spread was exponential in fragments that
+    spread the next one twice (and a cycle ends there too)."""
     if selection_set is None:
         return
+    visited = set() if visited is None else visited
     for selection in selection_set.selections:
         if any(d.name.value not in _DIRECTIVES for d in selection.directives or ()):
             raise GiveUp
@@ -137,10 +140,13 @@ def _fields(
         inner: FragmentDefinitionNode | InlineFragmentNode
         if isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
+            if name in visited:
+                continue
+            visited.add(name)
             fragment = fragments.get(name)
-            if fragment is None or name in entered:
+            if fragment is None:
                 raise GiveUp
-            inner, entered = fragment, entered | {name}
+            inner = fragment
         elif isinstance(selection, InlineFragmentNode):
             inner = selection
         else:
@@ -150,7 +156,7 @@ def _fields(
             raise GiveUp
         if any(d.name.value not in _DIRECTIVES for d in inner.directives or ()):
             raise GiveUp
-        yield from _fields(parent, inner.selection_set, fragments, entered)
+        yield from _fields(parent, inner.selection_set, fragments, visited)
 
 
 def _field_def(parent: GraphQLObjectType, node: FieldNode) -> GraphQLField:

@@ -295,3 +295,20 @@ def test_only_selections_of_plain_fields_and_marked_resolvers_are_planned(
     # Other subscriptions (no marked resolvers, or none at all) are not planned here: their
     # root values do not opt in, and a query is never planned.
     assert planned("query { __typename }") is None
+
+
+def test_fragments_spreading_each_other_are_planned_once_each(settings: Settings) -> None:
+    """Each fragment spreads the next twice: walked at every spread, 2**40 visits."""
+    schema = build_schema(settings)._schema
+    levels = 40
+    fragments = [
+        f"fragment F{i} on AppointmentEvent {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)
+    ]
+    document = parse(
+        "subscription { appointmentRequestEvents { ...F0 } } "
+        + " ".join([*fragments, f"fragment F{levels} on AppointmentEvent {{ clientName kind }}"])
+    )
+    operation = document.definitions[0]
+    named = {d.name.value: d for d in document.definitions[1:]}  # type: ignore[attr-defined]
+    keys = shared_payloads.plan(schema, operation, named)  # type: ignore[arg-type]
+    assert keys is not None and len(keys) == 1  # clientName's key, once
