@@ -13,7 +13,6 @@ from urllib.parse import quote
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, StarletteRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
-from graphql import GraphQLError, OperationDefinitionNode
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -48,6 +47,7 @@ from resolvers.principal import Caller, Principal
 from resolvers.sessions import bearer, cached_principal
 from schema import build_schema
 from schema.compiled import GiveUp
+from schema.execution import SEVERAL_OPERATIONS
 
 
 def client_ip(conn: HTTPConnection) -> str | None:
@@ -156,16 +156,8 @@ class PortalGraphQL(GraphQL[Context, None]):
         too) where the spec asks for a request error."""
         found = refusals.request_data(data, self.max_text_chars)
         documents = getattr(self.schema, "documents", None)
-        if found.operation_name is None and found.query and documents is not None:
-            try:
-                document = documents.parse(found.query)
-            except GraphQLError:
-                return found  # strawberry reports the syntax error as it always has
-            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-            if len(operations) > 1:
-                raise refused(
-                    400, "The document has several operations: name one in operationName."
-                )
+        if documents is not None and documents.several_unnamed(found.query, found.operation_name):
+            raise refused(400, SEVERAL_OPERATIONS)
         return found
 
     def parse_json(self, data: str | bytes) -> Any:

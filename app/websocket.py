@@ -32,7 +32,7 @@ from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode
+from graphql import GraphQLError
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -47,6 +47,7 @@ from resolvers import events
 from resolvers.clock import now
 from resolvers.principal import Caller, Principal
 from resolvers.sessions import bearer, channels_of, check_session
+from schema.execution import SEVERAL_OPERATIONS
 from schema.text_rule import MAX_REPORTED, Problem, check_value, judge
 
 log = logging.getLogger("portal.websocket")
@@ -56,7 +57,6 @@ FORBIDDEN = (4403, "Forbidden")
 # The session could not be checked (database away): the client should reconnect, not sign in.
 UNAVAILABLE = (1011, "Session check failed")
 INVALID_MESSAGE = (4400, "Invalid subscribe message")
-SEVERAL_OPERATIONS = "The document has several operations: name one in operationName."
 # Wake a moment after the session lapses, not a moment before.
 _LAPSE_MARGIN_SECONDS = 0.05
 
@@ -225,14 +225,9 @@ class SessionSocket(BaseGraphQLTransportWSHandler[Context, None]):
         mutation too, where the spec asks for a request error (as over HTTP)."""
         payload = message["payload"]
         documents = getattr(self.schema, "documents", None)
-        if payload.get("operationName") is not None or documents is None:
-            return True
-        try:
-            document = documents.parse(payload["query"])
-        except GraphQLError:
-            return True  # strawberry reports the syntax error as it always has
-        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        if len(operations) < 2:
+        if documents is None or not documents.several_unnamed(
+            payload["query"], payload.get("operationName")
+        ):
             return True
         error = GraphQLError(SEVERAL_OPERATIONS, extensions={"code": "BAD_REQUEST"})
         await self.send_message(

@@ -354,6 +354,9 @@ def introspects(document: DocumentNode) -> bool:
     return False
 
 
+SEVERAL_OPERATIONS = "The document has several operations: name one in operationName."
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentCache:
     """Per query text, bounded: the parsed document (token limit), the validation verdict
@@ -363,6 +366,19 @@ class DocumentCache:
     parse: Callable[[str], DocumentNode]
     validate: Callable[[str], tuple[GraphQLError, ...]]
     introspects: Callable[[str], bool]
+
+    def several_unnamed(self, query: str | None, operation_name: str | None) -> bool:
+        """A document of several operations sent without operationName: strawberry would run
+        the first one (a mutation too) where the spec asks for a request error. A text that
+        does not parse is left to strawberry, which reports the syntax error as always."""
+        if operation_name is not None or not query:
+            return False
+        try:
+            document = self.parse(query)
+        except GraphQLError:
+            return False
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        return len(operations) > 1
 
 
 def cached_documents(
